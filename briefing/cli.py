@@ -1,0 +1,150 @@
+"""The ``briefing`` command: arguments in, exit codes out.
+
+0: done. 1: the content has errors (all of them are listed). 2: the command was used wrong.
+Progress and summaries go to an interactive terminal only; problems are always shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from briefing import __version__
+from briefing.build import BuildOptions, BuildResult, build, prepare
+from briefing.errors import ContentError, has_errors
+from briefing.scaffold import ScaffoldError, init_site, new_article
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def build_clock() -> datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="briefing", description="Build and preview a daily news briefing."
+    )
+    parser.add_argument("--version", action="version", version=f"briefing {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def site_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "site", nargs="?", default=".", type=Path, help="the site folder (default: here)"
+        )
+        command.add_argument(
+            "--drafts", action="store_true", help="include articles marked draft: true"
+        )
+        command.add_argument(
+            "--future", action="store_true", help="include articles dated in the future"
+        )
+        command.add_argument(
+            "--base-url", help="publish under this address instead of site.yaml's base_url"
+        )
+
+    build_cmd = commands.add_parser("build", help="build the site into public/")
+    site_options(build_cmd)
+    build_cmd.add_argument("--out", type=Path, help="the output folder (default: SITE/public)")
+
+    check_cmd = commands.add_parser("check", help="check everything, write nothing")
+    site_options(check_cmd)
+
+    new_cmd = commands.add_parser("new", help="start a new article in today's folder")
+    new_cmd.add_argument("title", help='the headline, in quotes: "Port strike ends"')
+    new_cmd.add_argument("--date", help="the article's day or date-time (default: now)")
+    new_cmd.add_argument("--section", default="", help="the section, e.g. World")
+    new_cmd.add_argument(
+        "--site", type=Path, default=Path("."), help="the site folder (default: here)"
+    )
+
+    init_cmd = commands.add_parser("init", help="create a new briefing site")
+    init_cmd.add_argument("directory", type=Path, help="where to create it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command in ("build", "check"):
+            return _build(args)
+        if args.command == "new":
+            path = new_article(args.site, args.title, args.date, args.section, build_clock())
+            print(path)
+            return EXIT_OK
+        if args.command == "init":
+            init_site(args.directory, build_clock())
+            _say(f"Created a site in {args.directory}; next: cd {args.directory} && briefing build")
+            return EXIT_OK
+    except ScaffoldError as exc:
+        print(f"briefing: {exc}", file=sys.stderr)
+        return EXIT_CONTENT
+    except KeyboardInterrupt:
+        print("briefing: interrupted; the previous site is unchanged", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+def _build(args: argparse.Namespace) -> int:
+    site: Path = args.site
+    if not site.is_dir():
+        print(f"briefing: {site} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    options = BuildOptions(
+        now=build_clock(),
+        drafts=args.drafts,
+        future=args.future,
+        base_url=args.base_url,
+        out=getattr(args, "out", None),
+        strict_links=args.command == "check",
+    )
+    started = time.perf_counter()
+    if args.command == "check":
+        _, problems = prepare(site, options)
+        report(problems)
+        if has_errors(problems):
+            return EXIT_CONTENT
+        _say("Everything checks out.")
+        return EXIT_OK
+    result = build(site, options)
+    report(result.problems)
+    if not result.ok:
+        return EXIT_CONTENT
+    _say(_summary(result, time.perf_counter() - started, options.out or site / "public"))
+    return EXIT_OK
+
+
+def report(problems: list[ContentError]) -> None:
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)
+    errors = sum(1 for p in problems if not p.warning)
+    if errors:
+        print(
+            f"{errors} error{'s' if errors != 1 else ''}: nothing was written, "
+            "the previous site is unchanged.",
+            file=sys.stderr,
+        )
+
+
+def _summary(result: BuildResult, seconds: float, out: Path) -> str:
+    stats = result.stats
+    detail = (
+        f" ({stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed)"
+        if stats
+        else ""
+    )
+    return f"Built {result.pages} pages{detail} in {seconds:.2f} s into {out}"
+
+
+def _say(message: str) -> None:
+    """Progress is for people watching; logs and pipes get only problems."""
+    if sys.stderr.isatty():
+        print(message, file=sys.stderr)

@@ -1,0 +1,140 @@
+"""Atom feed, sitemap and robots.txt as pure functions of the model.
+
+Written with ElementTree rather than templates: it escapes everything, and the characters
+XML cannot hold at all (form feeds from wire copy) are removed first, so feeds always parse.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from datetime import datetime
+from html import escape
+from urllib.parse import urlsplit
+
+from briefing.model import Article, Site
+from briefing.theme import isodate
+
+ATOM = "http://www.w3.org/2005/Atom"
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ROOT_RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def absolute_links(html: str, origin: str) -> str:
+    """Feed readers do not know the site's address: make root-relative links absolute."""
+    return _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}="{origin}/', html)
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    child = ET.SubElement(parent, tag, {key: xml_text(value) for key, value in attrs.items()})
+    if text is not None:
+        child.text = xml_text(text)
+    return child
+
+
+def entry_id(site: Site, article: Article) -> str:
+    """A tag URI from the host, the day and the source file: stable across builds."""
+    host = urlsplit(site.config.base_url).hostname or "localhost"
+    return f"tag:{host},{article.edition_day.isoformat()}:{article.file}"
+
+
+def article_html(article: Article, origin: str) -> str:
+    """What a feed reader shows: figure, body, credits, as the article page does."""
+    parts = []
+    if article.image is not None:
+        caption = " ".join(p for p in (article.image.caption, article.image.credit) if p)
+        alt = escape(article.image.alt or "")
+        parts.append(
+            f'<figure><img src="{escape(article.image.url)}" alt="{alt}">'
+            + (f"<figcaption>{escape(caption)}</figcaption>" if caption else "")
+            + "</figure>"
+        )
+    if article.is_link:
+        parts.append(f"<p>{escape(article.summary)}</p>")
+    else:
+        lead = f"<strong>{escape(article.dateline)} —</strong> " if article.dateline else ""
+        parts.append(lead + article.body_html if lead else article.body_html)
+    if article.source is not None:
+        parts.append(
+            f'<p>Originally published by <a href="{escape(article.source.url)}">'
+            f"{escape(article.source.name)}</a>.</p>"
+        )
+    for line in (article.credit, article.copyright):
+        if line:
+            parts.append(f"<p><small>{escape(line)}</small></p>")
+    return absolute_links("\n".join(parts), origin)
+
+
+def atom_feed(site: Site, articles: Iterable[Article], self_path: str = "feed.xml") -> str:
+    config = site.config
+    links = site.links
+    chosen = list(articles)
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(
+        f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": config.language}
+    )
+    _element(feed, f"{{{ATOM}}}title", config.title)
+    if config.description:
+        _element(feed, f"{{{ATOM}}}subtitle", config.description)
+    _element(feed, f"{{{ATOM}}}id", links.absolute(""))
+    _element(
+        feed,
+        f"{{{ATOM}}}link",
+        rel="self",
+        type="application/atom+xml",
+        href=links.absolute(self_path),
+    )
+    _element(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=links.absolute(""))
+    updated = max(
+        (a.modified for a in chosen), default=datetime(2000, 1, 1).astimezone(config.zone)
+    )
+    _element(feed, f"{{{ATOM}}}updated", isodate(updated))
+    author = _element(feed, f"{{{ATOM}}}author")
+    _element(author, f"{{{ATOM}}}name", config.title)
+    if config.copyright:
+        _element(feed, f"{{{ATOM}}}rights", config.copyright)
+    _element(feed, f"{{{ATOM}}}generator", "briefing")
+    for article in chosen:
+        entry = _element(feed, f"{{{ATOM}}}entry")
+        _element(entry, f"{{{ATOM}}}title", article.title)
+        _element(entry, f"{{{ATOM}}}id", entry_id(site, article))
+        href = article.url if article.is_link else links.origin + article.url
+        _element(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=href)
+        _element(entry, f"{{{ATOM}}}published", isodate(article.published))
+        _element(entry, f"{{{ATOM}}}updated", isodate(article.modified))
+        for name in article.byline:
+            _element(_element(entry, f"{{{ATOM}}}author"), f"{{{ATOM}}}name", name)
+        if article.summary:
+            _element(entry, f"{{{ATOM}}}summary", article.summary)
+        _element(entry, f"{{{ATOM}}}content", article_html(article, links.origin), type="html")
+        topics = ([article.section] if article.section else []) + list(article.tags)
+        for topic in topics:
+            if topic is not None:
+                _element(entry, f"{{{ATOM}}}category", term=topic.slug, label=topic.name)
+        if article.copyright:
+            _element(entry, f"{{{ATOM}}}rights", article.copyright)
+    ET.indent(feed)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+def sitemap(site: Site, entries: Iterable[tuple[str, datetime | None]]) -> str:
+    """``entries``: site paths with their last change, in the order they should appear."""
+    ET.register_namespace("", SITEMAP)
+    root = ET.Element(f"{{{SITEMAP}}}urlset")
+    for site_path, modified in entries:
+        url = _element(root, f"{{{SITEMAP}}}url")
+        _element(url, f"{{{SITEMAP}}}loc", site.links.absolute(site_path))
+        if modified is not None:
+            _element(url, f"{{{SITEMAP}}}lastmod", isodate(modified))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def robots(site: Site) -> str:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {site.links.absolute('sitemap.xml')}\n"

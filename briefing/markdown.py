@@ -1,0 +1,196 @@
+"""The one configured Markdown renderer and the rules briefings need.
+
+Links and images are resolved while rendering, through a function the build passes in:
+``../2023-03-16/rates.md#vote`` becomes that article's URL, ``photo.jpg`` the published
+photo. Each resolved link is recorded with its line so ``briefing check`` can verify it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from briefing.config import MarkdownSettings
+from briefing.urls import slugify
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link or image in a body, as written and as resolved."""
+
+    target: str
+    """As the editor wrote it."""
+    site_path: str | None
+    """The site path it points to when internal; None for external or unresolvable."""
+    fragment: str
+    line: int
+    """Line in the body (0-based); the caller adds the body's offset in the file."""
+    broken: bool = False
+    image: bool = False
+
+
+@dataclass(frozen=True)
+class Resolved:
+    href: str
+    site_path: str | None = None
+    broken: bool = False
+
+
+Resolver = Callable[[str], Resolved]
+"""Resolves one link target written in the current file."""
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str
+    anchors: frozenset[str]
+    """Ids of headings, for ``#anchor`` checks."""
+    links: tuple[Link, ...]
+    words: int
+
+
+def make_markdown(settings: MarkdownSettings) -> MarkdownIt:
+    """Build the renderer once per build; everything per-file travels in ``env``."""
+    md = MarkdownIt(
+        "commonmark",
+        {"html": settings.allow_html, "typographer": settings.typographer},
+    )
+    md.enable(["table", "strikethrough"])
+    if settings.typographer:
+        md.enable(["replacements", "smartquotes"])
+    md.use(footnote_plugin)
+    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_anchor_slug)
+    md.use(container_plugin, name="block", validate=_any_block_name, render=_render_block)
+    md.core.ruler.before("anchor", "demote_headings", _demote_headings)
+    md.core.ruler.push("resolve_links", _resolve_links)
+    md.core.ruler.push("figures", _figures)
+    md.add_render_rule("image", _render_image)
+    md.add_render_rule("paragraph_open", _render_paragraph_open)
+    md.add_render_rule("paragraph_close", _render_paragraph_close)
+    return md
+
+
+def render_body(md: MarkdownIt, text: str, resolve: Resolver) -> RenderedBody:
+    env: dict[str, Any] = {"resolve": resolve, "links": []}
+    tokens = md.parse(text, env)
+    anchors = frozenset(
+        str(token.attrs["id"])
+        for token in tokens
+        if token.type == "heading_open" and "id" in token.attrs
+    )
+    words = sum(len(token.content.split()) for token in tokens if token.type == "inline")
+    body = md.renderer.render(tokens, md.options, env)
+    return RenderedBody(body, anchors, tuple(env["links"]), words)
+
+
+def _anchor_slug(text: str) -> str:
+    return slugify(text) or "section"
+
+
+def _any_block_name(params: str, markup: str) -> bool:
+    return bool(params.strip())
+
+
+def _render_block(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """``::: why-it-matters [Custom heading]`` -> a section with a heading themes style."""
+    token = tokens[idx]
+    if token.nesting != 1:
+        return "</div>\n</section>\n"
+    name, _, heading = token.info.strip().partition(" ")
+    css = slugify(name) or "note"
+    heading = heading.strip() or name.replace("-", " ").replace("_", " ").strip().capitalize()
+    return (
+        f'<section class="callout callout-{css}">\n'
+        f'<h2 class="callout-title">{html.escape(heading)}</h2>\n<div class="callout-body">\n'
+    )
+
+
+def _demote_headings(state: StateCore) -> None:
+    """The page's headline is the only h1: a ``#`` heading in a body moves one level down."""
+    headings = [token for token in state.tokens if token.type in ("heading_open", "heading_close")]
+    if not any(token.tag == "h1" for token in headings):
+        return
+    for token in headings:
+        token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
+
+
+def _resolve_links(state: StateCore) -> None:
+    resolve: Resolver | None = state.env.get("resolve")
+    if resolve is None:
+        return
+    links: list[Link] = state.env["links"]
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        line = block.map[0] if block.map else 0
+        for token in block.children:
+            attr = "href" if token.type == "link_open" else "src" if token.type == "image" else None
+            if attr is None or attr not in token.attrs:
+                continue
+            target = str(token.attrs[attr])
+            resolved = resolve(target)
+            token.attrs[attr] = resolved.href
+            fragment = target.partition("#")[2]
+            links.append(
+                Link(
+                    target,
+                    resolved.site_path,
+                    fragment,
+                    line,
+                    resolved.broken,
+                    token.type == "image",
+                )
+            )
+
+
+def _figures(state: StateCore) -> None:
+    """A paragraph holding only an image with a title becomes a figure with a caption."""
+    tokens = state.tokens
+    for index in range(len(tokens) - 2):
+        opening, inline, closing = tokens[index : index + 3]
+        if opening.type != "paragraph_open" or inline.type != "inline" or not inline.children:
+            continue
+        children = [c for c in inline.children if not (c.type == "text" and not c.content.strip())]
+        if len(children) == 1 and children[0].type == "image" and children[0].attrGet("title"):
+            opening.meta["figure"] = True
+            closing.meta["figure"] = str(children[0].attrGet("title"))
+            children[0].attrs.pop("title")
+
+
+def _render_image(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    token.attrSet("loading", "lazy")
+    token.attrSet("decoding", "async")
+    return self.image(tokens, idx, options, env)
+
+
+def _render_paragraph_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    if tokens[idx].meta.get("figure"):
+        return '<figure class="body-figure">'
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _render_paragraph_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    caption = tokens[idx].meta.get("figure")
+    if caption:
+        return f"<figcaption>{html.escape(caption)}</figcaption></figure>\n"
+    return self.renderToken(tokens, idx, options, env)

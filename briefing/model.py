@@ -1,0 +1,485 @@
+"""The briefing as readers meet it: articles grouped into editions, sections and tags.
+
+Built in two steps because Markdown needs URLs: ``place`` gives every source its site path
+(and reports collisions), then ``assemble`` builds the frozen model from the parsed fields
+and the rendered bodies. Nothing here reads files or the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from briefing.config import SiteConfig
+from briefing.errors import ContentError, at_line
+from briefing.markdown import RenderedBody
+from briefing.parse import ParsedSource
+from briefing.schema import ArticleFields, EditionFields, PageFields
+from briefing.urls import (
+    RESERVED_SLUGS,
+    Links,
+    article_path,
+    asset_path,
+    day_folder,
+    edition_path,
+    page_path,
+    section_path,
+    slugify,
+    tag_path,
+)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A section or tag as articles name it."""
+
+    name: str
+    slug: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    """The link to the full-size file (also the enlarge control's target)."""
+    alt: str | None
+    caption: str
+    credit: str
+    creator: str
+    license: str
+    file: str | None
+    """The source under content/ (``2023-03-17/xi.jpg``); None for a web address."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """The original publisher of a syndicated or curated story."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Correction:
+    day: date
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    file: str
+    """The Markdown source, relative to content/."""
+    slug: str
+    path: str | None
+    """Site path of the article's page; None for a curated link, which has no page."""
+    url: str
+    """Its page, or the original story for a curated link."""
+    title: str
+    summary: str
+    byline: tuple[str, ...]
+    dateline: str
+    section: Topic | None
+    tags: tuple[Topic, ...]
+    image: Image | None
+    credit: str
+    copyright: str
+    source: Source | None
+    published: datetime
+    updated: datetime | None
+    edition_day: date
+    weight: int | None
+    corrections: tuple[Correction, ...]
+    body_html: str
+    anchors: frozenset[str]
+    words: int
+    extra: Mapping[str, Any]
+    fingerprint: str
+    """Changes whenever anything a page could show of this article changes."""
+
+    @property
+    def is_link(self) -> bool:
+        return self.path is None
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.words / 230))
+
+    @property
+    def modified(self) -> datetime:
+        return self.updated or self.published
+
+
+@dataclass(frozen=True)
+class Edition:
+    day: date
+    path: str
+    url: str
+    title: str
+    summary: str
+    note_html: str
+    articles: tuple[Article, ...]
+    """In edition order: weight first, then newest first."""
+    file: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Section:
+    topic: Topic
+    articles: tuple[Article, ...]
+    """Newest first."""
+
+
+@dataclass(frozen=True)
+class Tag:
+    topic: Topic
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    file: str
+    slug: str
+    path: str
+    url: str
+    title: str
+    summary: str
+    body_html: str
+    anchors: frozenset[str]
+    extra: Mapping[str, Any]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Asset:
+    file: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Site:
+    config: SiteConfig
+    editions: tuple[Edition, ...]
+    """Newest first; ``editions[0]`` is the home page."""
+    articles: tuple[Article, ...]
+    """Every published article, newest first."""
+    sections: tuple[Section, ...]
+    tags: tuple[Tag, ...]
+    pages: tuple[Page, ...]
+    assets: tuple[Asset, ...]
+    links: Links = field(repr=False)
+
+    @property
+    def latest(self) -> Edition | None:
+        return self.editions[0] if self.editions else None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where every source will be published, decided before Markdown is rendered."""
+
+    paths: Mapping[str, str]
+    """Source name -> site path, for articles (with pages), editions and pages."""
+    edition_days: Mapping[str, date]
+    """Article source name -> the day of its edition."""
+    slugs: Mapping[str, str]
+
+
+def select(
+    sources: Iterable[ParsedSource], now: datetime, *, drafts: bool, future: bool
+) -> list[ParsedSource]:
+    """Leave out drafts and articles dated after ``now`` unless asked for."""
+    chosen = []
+    for source in sources:
+        fields = source.fields
+        if isinstance(fields, (ArticleFields, PageFields)) and fields.draft and not drafts:
+            continue
+        if isinstance(fields, ArticleFields) and fields.published > now and not future:
+            continue
+        chosen.append(source)
+    return chosen
+
+
+def is_curated_link(source: ParsedSource) -> bool:
+    fields = source.fields
+    return (
+        isinstance(fields, ArticleFields)
+        and fields.source is not None
+        and bool(fields.source.url)
+        and bool(fields.summary)
+        and not source.body.strip()
+    )
+
+
+def place(
+    config: SiteConfig, sources: Iterable[ParsedSource]
+) -> tuple[Placement, list[ContentError]]:
+    """Give each source its day and path; two sources on one URL is an error naming both."""
+    problems: list[ContentError] = []
+    paths: dict[str, str] = {}
+    days: dict[str, date] = {}
+    slugs: dict[str, str] = {}
+    owners: dict[str, ParsedSource] = {}
+    zone = config.zone
+
+    def claim(source: ParsedSource, site_path: str, line: int | None = None) -> None:
+        key = unicodedata.normalize("NFC", site_path).casefold()
+        other = owners.get(key)
+        if other is not None:
+            problems.append(
+                at_line(
+                    f"content/{source.name}",
+                    source.text,
+                    line,
+                    f"has the same web address /{site_path} as content/{other.name}",
+                    hint="give one of them another slug: add `slug: a-different-name`",
+                )
+            )
+            return
+        owners[key] = source
+        paths[source.name] = site_path
+
+    for source in sources:
+        fields = source.fields
+        stem = source.name.rsplit("/", 1)[-1].removesuffix(".md")
+        folder_day = day_folder(source.name.split("/")[0]) if "/" in source.name else None
+        if isinstance(fields, ArticleFields):
+            day = fields.edition or folder_day or fields.published.astimezone(zone).date()
+            days[source.name] = day
+            slug = fields.slug or slugify(stem)
+            if not slug:
+                problems.append(_no_slug(source))
+                continue
+            slugs[source.name] = slug
+            if not is_curated_link(source):
+                claim(source, article_path(day, slug))
+        elif isinstance(fields, EditionFields):
+            if folder_day is None:
+                problems.append(
+                    at_line(
+                        f"content/{source.name}",
+                        source.text,
+                        1,
+                        "an edition note must be in a day folder like content/2023-03-17/",
+                        hint="move the file into the folder of its day",
+                    )
+                )
+                continue
+            paths[source.name] = edition_path(folder_day)
+        else:
+            slug = slugify(stem)
+            if not slug or slug in RESERVED_SLUGS:
+                problems.append(
+                    at_line(
+                        f"content/{source.name}",
+                        source.text,
+                        1,
+                        f"a page can't be called {stem!r}: that address is taken by briefing",
+                        hint="rename the file, e.g. to about.md or ethics.md",
+                    )
+                )
+                continue
+            slugs[source.name] = slug
+            claim(source, page_path(slug))
+    return Placement(paths, days, slugs), problems
+
+
+def _no_slug(source: ParsedSource) -> ContentError:
+    return at_line(
+        f"content/{source.name}",
+        source.text,
+        1,
+        "the file name has no letters or digits to make a web address from",
+        hint="rename the file, or add `slug: a-name-for-the-address`",
+    )
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _edition_order(article: Article) -> tuple[int, float, str]:
+    weight = article.weight if article.weight is not None else 1_000_000
+    return (weight, -article.published.timestamp(), article.title)
+
+
+def _newest_first(article: Article) -> tuple[float, str]:
+    return (-article.published.timestamp(), article.file)
+
+
+def assemble(
+    config: SiteConfig,
+    sources: Iterable[ParsedSource],
+    placement: Placement,
+    bodies: Mapping[str, RenderedBody],
+    assets: Iterable[str],
+) -> Site:
+    """The frozen model. ``sources`` are the selected ones that ``place`` accepted."""
+    links = Links(config.base_url)
+    topics: dict[tuple[str, str], Topic] = {}
+
+    def topic(kind: str, name: str) -> Topic | None:
+        slug = slugify(name)
+        if not slug:
+            return None
+        key = (kind, slug)
+        if key not in topics:
+            site_path = section_path(slug) if kind == "section" else tag_path(slug)
+            topics[key] = Topic(name, slug, links.href(site_path))
+        return topics[key]
+
+    articles: list[Article] = []
+    notes: dict[date, tuple[ParsedSource, EditionFields]] = {}
+    pages: list[Page] = []
+    for source in sources:
+        fields = source.fields
+        body = bodies.get(source.name) or RenderedBody("", frozenset(), (), 0)
+        if isinstance(fields, ArticleFields) and source.name in placement.slugs:
+            site_path = placement.paths.get(source.name)
+            if site_path is None and not is_curated_link(source):
+                continue
+            articles.append(_article(source, fields, site_path, placement, body, links, topic))
+        elif isinstance(fields, EditionFields) and source.name in placement.paths:
+            day = day_folder(source.name.split("/")[0])
+            if day is not None:
+                notes[day] = (source, fields)
+        elif isinstance(fields, PageFields) and source.name in placement.paths:
+            site_path = placement.paths[source.name]
+            pages.append(
+                Page(
+                    source.name,
+                    placement.slugs[source.name],
+                    site_path,
+                    links.href(site_path),
+                    fields.title,
+                    fields.summary,
+                    body.html,
+                    body.anchors,
+                    fields.extra,
+                    _digest(source.name, fields, body.html),
+                )
+            )
+
+    by_day: dict[date, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_day[article.edition_day].append(article)
+    editions = []
+    for day in sorted(by_day, reverse=True):
+        members = tuple(sorted(by_day[day], key=_edition_order))
+        note_source, note = notes.get(day, (None, EditionFields()))
+        note_html = bodies[note_source.name].html if note_source else ""
+        site_path = edition_path(day)
+        editions.append(
+            Edition(
+                day,
+                site_path,
+                links.href(site_path),
+                note.title,
+                note.summary,
+                note_html,
+                members,
+                note_source.name if note_source else None,
+                _digest(day, note, note_html, [a.fingerprint for a in members]),
+            )
+        )
+
+    newest = tuple(sorted(articles, key=_newest_first))
+    sections: dict[str, list[Article]] = defaultdict(list)
+    tags: dict[str, list[Article]] = defaultdict(list)
+    for article in newest:
+        if article.section:
+            sections[article.section.slug].append(article)
+        for tag in article.tags:
+            tags[tag.slug].append(article)
+    return Site(
+        config=config,
+        editions=tuple(editions),
+        articles=newest,
+        sections=tuple(
+            Section(topics[("section", slug)], tuple(items))
+            for slug, items in sorted(sections.items())
+        ),
+        tags=tuple(
+            Tag(topics[("tag", slug)], tuple(items)) for slug, items in sorted(tags.items())
+        ),
+        pages=tuple(sorted(pages, key=lambda page: page.path)),
+        assets=tuple(Asset(name, asset_path(name)) for name in sorted(assets)),
+        links=links,
+    )
+
+
+def _article(
+    source: ParsedSource,
+    fields: ArticleFields,
+    site_path: str | None,
+    placement: Placement,
+    body: RenderedBody,
+    links: Links,
+    topic: Any,
+) -> Article:
+    image = None
+    if fields.image is not None:
+        resolved = resolve_file(source.name, fields.image.src)
+        image = Image(
+            url=links.href(asset_path(resolved)) if resolved else fields.image.src,
+            alt=fields.image.alt,
+            caption=fields.image.caption,
+            credit=fields.image.credit,
+            creator=fields.image.creator,
+            license=fields.image.license,
+            file=resolved,
+        )
+    section = topic("section", fields.section) if fields.section else None
+    tag_topics = tuple(t for t in (topic("tag", name) for name in fields.tags) if t is not None)
+    unique_tags = tuple({t.slug: t for t in tag_topics}.values())
+    source_link = Source(fields.source.name, fields.source.url) if fields.source else None
+    url = (
+        links.href(site_path) if site_path is not None else (source_link.url if source_link else "")
+    )
+    return Article(
+        file=source.name,
+        slug=placement.slugs[source.name],
+        path=site_path,
+        url=url,
+        title=fields.title,
+        summary=fields.summary,
+        byline=fields.byline,
+        dateline=fields.dateline,
+        section=section,
+        tags=unique_tags,
+        image=image,
+        credit=fields.credit,
+        copyright=fields.copyright,
+        source=source_link,
+        published=fields.published,
+        updated=fields.updated,
+        edition_day=placement.edition_days[source.name],
+        weight=fields.weight,
+        corrections=tuple(Correction(c.day, c.text) for c in fields.corrections),
+        body_html=body.html,
+        anchors=body.anchors,
+        words=body.words,
+        extra=fields.extra,
+        fingerprint=_digest(source.name, fields, site_path, body.html, section, unique_tags),
+    )
+
+
+def resolve_file(source_name: str, target: str) -> str | None:
+    """A file path written in ``source_name`` as a name under content/, or None when it is a
+    web address or leaves content/."""
+    if "://" in target or target.startswith(("//", "mailto:", "data:")):
+        return None
+    if target.startswith("/"):
+        joined = target.lstrip("/")
+    else:
+        joined = posixpath.join(posixpath.dirname(source_name), target)
+    normal = posixpath.normpath(joined)
+    if normal.startswith("../") or normal == ".." or normal.startswith("/"):
+        return None
+    return normal

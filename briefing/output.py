@@ -1,0 +1,141 @@
+"""Put a built site in place: all or nothing, never outside the output folder.
+
+The new site is assembled in a staging folder beside the output and swapped in with two
+renames, so an interrupted or failed build leaves the previous site exactly as it was.
+Files whose bytes did not change are hard-linked from the previous site, keeping their
+modification times for rsync-style publishing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefing.urls import safe_join
+
+MARKER = ".briefing-output"
+"""Written in every output folder; briefing only ever replaces folders that carry it."""
+_MARKER_TEXT = "This folder is written by `briefing build` and replaced on every build.\n"
+
+
+class OutputRefused(Exception):
+    """The output folder is somewhere briefing must not delete; nothing was touched."""
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    written: int
+    """Files new or changed."""
+    unchanged: int
+    removed: int
+    """Files of the previous site that are gone."""
+
+
+def check_output(out: Path, site_root: Path) -> None:
+    """Refuse, before anything is deleted, an output folder that holds anything of value."""
+    target = out.resolve()
+    root = site_root.resolve()
+    precious = {Path("/"), Path.home().resolve(), root, root / "content", root / "themes"}
+    if target in precious or root.is_relative_to(target):
+        raise OutputRefused(
+            f"refusing to build into {out}: it is or contains your site or home folder"
+        )
+    for folder in (root / "content", root / "themes"):
+        if target.is_relative_to(folder):
+            raise OutputRefused(f"refusing to build into {out}: it is inside {folder.name}/")
+    if target.exists() and not target.is_dir():
+        raise OutputRefused(f"refusing to build into {out}: it is a file, not a folder")
+    if target.is_dir() and not (target / MARKER).is_file() and any(target.iterdir()):
+        raise OutputRefused(
+            f"refusing to build into {out}: the folder is not empty and was not made by briefing "
+            f"(empty it, or choose another folder with --out)"
+        )
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """One build at a time per output folder: a second one waits, then runs on fresh state."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.parent / f".{out.name}.lock"
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def publish(out: Path, files: Mapping[str, bytes | Path]) -> WriteStats:
+    """Write ``files`` (site path -> bytes, or a file to copy) as the new content of ``out``.
+
+    Call inside ``locked(out)``, after ``check_output``.
+    """
+    staging = out.parent / f".{out.name}.staging"
+    retired = out.parent / f".{out.name}.previous"
+    for leftover in (staging, retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    staging.mkdir()
+    written = unchanged = 0
+    try:
+        made: set[Path] = {staging}
+        for name in sorted(files):
+            content = files[name]
+            target = safe_join(staging, name)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            previous = out / name
+            if _same(previous, content):
+                try:
+                    os.link(previous, target)
+                    unchanged += 1
+                    continue
+                except OSError:
+                    pass
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                shutil.copyfile(content, target)
+            written += 1
+        (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        removed = _count_removed(out, files)
+        if out.exists():
+            out.rename(retired)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if retired.exists() and not out.exists():
+            retired.rename(out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+    return WriteStats(written, unchanged, removed)
+
+
+def _same(previous: Path, content: bytes | Path) -> bool:
+    try:
+        stat = previous.stat()
+    except OSError:
+        return False
+    if isinstance(content, bytes):
+        return stat.st_size == len(content) and previous.read_bytes() == content
+    try:
+        source = content.stat()
+    except OSError:
+        return False
+    return stat.st_size == source.st_size and previous.read_bytes() == content.read_bytes()
+
+
+def _count_removed(out: Path, files: Mapping[str, bytes | Path]) -> int:
+    if not out.is_dir():
+        return 0
+    count = 0
+    for path in out.rglob("*"):
+        if path.is_file() and path.name != MARKER and path.relative_to(out).as_posix() not in files:
+            count += 1
+    return count

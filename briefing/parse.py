@@ -1,0 +1,60 @@
+"""Read one source file into typed fields and a Markdown body (not yet rendered).
+
+This is the per-file unit of work: it depends on nothing but the file's bytes and the
+site's time zone, so its result can be cached by content and computed in any process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from briefing.content import Kind
+from briefing.errors import ContentError
+from briefing.frontmatter import split
+from briefing.schema import (
+    ArticleFields,
+    EditionFields,
+    PageFields,
+    read_article,
+    read_edition,
+    read_page,
+)
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    name: str
+    """Relative to content/: ``2023-03-17/xi.md``."""
+    kind: Kind
+    fields: ArticleFields | EditionFields | PageFields
+    body: str
+    body_line: int
+    text: str
+    """The whole file, for quoting lines in later problems."""
+    lines: Mapping[str, int]
+    """File line of each front matter field, by dotted path."""
+
+
+def parse_source(
+    name: str, kind: Kind, raw: bytes, timezone: str
+) -> tuple[ParsedSource | None, list[ContentError]]:
+    path = f"content/{name}"
+    source, problems = split(path, raw)
+    if source is None:
+        return None, problems
+    fields: ArticleFields | EditionFields | PageFields | None
+    if kind is Kind.ARTICLE:
+        fields, more = read_article(path, source, ZoneInfo(timezone))
+    elif kind is Kind.EDITION:
+        fields, more = read_edition(path, source)
+    else:
+        fields, more = read_page(path, source)
+    problems += more
+    if fields is None:
+        return None, problems
+    return (
+        ParsedSource(name, kind, fields, source.body, source.body_line, source.text, source.lines),
+        problems,
+    )

@@ -1,0 +1,370 @@
+"""Plan every output page with what it reads, then render a planned page.
+
+The plan is the dependency graph: each ``PlannedPage`` names its template and the model
+objects it shows, and its ``fingerprint`` changes exactly when one of them does. The build
+cache and the preview server both re-render only pages whose fingerprint changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from briefing.errors import ContentError, display_path
+from briefing.feeds import atom_feed, robots, sitemap
+from briefing.model import Article, Edition, Site, Topic
+from briefing.theme import MONTHS, Theme, builtin_theme_dir, long_date
+from briefing.urls import section_path, tag_path
+
+PER_PAGE = 50
+"""Articles on one page of a section or tag listing."""
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """``site`` in every template."""
+
+    title: str
+    description: str
+    language: str
+    url: str
+    """The home page."""
+    base_url: str
+    copyright: str
+    trust_url: str
+    trust_label: str
+    feed_url: str
+    archive_url: str
+    sections: tuple[Topic, ...]
+    """For navigation: every section, by name."""
+    extra: Mapping[str, Any]
+    static_base: str
+
+    def static(self, path: str) -> str:
+        """The link to a theme file: ``site.static('style.css')``."""
+        return self.static_base + path
+
+
+@dataclass(frozen=True)
+class Meta:
+    """``meta`` in every template: what the page's head needs."""
+
+    kind: str
+    """home, edition, article, archive, section, tag, topics, page or 404."""
+    title: str
+    description: str
+    url: str
+    canonical: str
+    """Absolute; for a syndicated article, the original publisher's URL."""
+    image: str = ""
+    """Absolute URL of the page's picture, for link previews."""
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    count: int
+    previous_url: str | None
+    next_url: str | None
+
+
+@dataclass(frozen=True)
+class Month:
+    label: str
+    editions: tuple[Edition, ...]
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    path: str
+    """Site path: ``""``, ``2023/03/17/xi/``, ``feed.xml``."""
+    template: str
+    """A theme template, or ``feed.xml``/``sitemap.xml``/``robots.txt`` made in Python."""
+    context: Mapping[str, Any]
+    reads: tuple[str, ...]
+    """Fingerprints of everything shown: change one and the page is rendered again."""
+    modified: datetime | None = None
+    """For the sitemap."""
+    fingerprint: str = field(default="", compare=False)
+
+
+GENERATED = ("feed.xml", "sitemap.xml", "robots.txt")
+
+
+def site_context(site: Site) -> SiteContext:
+    config = site.config
+    links = site.links
+    trust = config.trust_url
+    return SiteContext(
+        title=config.title,
+        description=config.description,
+        language=config.language,
+        url=links.href(""),
+        base_url=config.base_url,
+        copyright=config.copyright,
+        trust_url=links.href(trust.lstrip("/")) if trust.startswith("/") else trust,
+        trust_label=config.trust_label,
+        feed_url=links.href("feed.xml"),
+        archive_url=links.href("archive/"),
+        sections=tuple(sorted((s.topic for s in site.sections), key=lambda t: t.name.casefold())),
+        extra=config.extra,
+        static_base=links.href("static/"),
+    )
+
+
+def plan(site: Site, theme: Theme) -> list[PlannedPage]:
+    """Every page of the site, each with the fingerprint of what it reads."""
+    context = site_context(site)
+    site_digest = _digest(context)
+    pages = list(_plan(site))
+    planned = []
+    for page in pages:
+        template_digest = theme.digest(page.template) if page.template not in GENERATED else ""
+        fingerprint = _digest(page.template, template_digest, site_digest, page.reads)
+        planned.append(
+            PlannedPage(
+                page.path, page.template, page.context, page.reads, page.modified, fingerprint
+            )
+        )
+    return planned
+
+
+def _plan(site: Site) -> Iterator[PlannedPage]:
+    config = site.config
+    links = site.links
+    latest = site.latest
+
+    def meta(kind: str, title: str, path: str, description: str = "", image: str = "") -> Meta:
+        return Meta(
+            kind,
+            title,
+            description or config.description,
+            links.href(path),
+            links.absolute(path),
+            image,
+        )
+
+    home_reads = (latest.fingerprint,) if latest else ()
+    yield PlannedPage(
+        "",
+        "home.html",
+        {"meta": meta("home", config.title, ""), "edition": latest},
+        home_reads,
+        latest.articles[0].modified if latest and latest.articles else None,
+    )
+    editions = site.editions
+    for index, edition in enumerate(editions):
+        newer = editions[index - 1] if index > 0 else None
+        older = editions[index + 1] if index + 1 < len(editions) else None
+        title = edition.title or f"The briefing for {long_date(edition.day)}"
+        yield PlannedPage(
+            edition.path,
+            "edition.html",
+            {
+                "meta": meta("edition", title, edition.path, edition.summary),
+                "edition": edition,
+                "newer": newer,
+                "older": older,
+            },
+            (edition.fingerprint, _neighbour(newer), _neighbour(older)),
+            max((a.modified for a in edition.articles), default=None),
+        )
+        readable = [a for a in edition.articles if not a.is_link]
+        for position, article in enumerate(readable):
+            previous = readable[position - 1] if position > 0 else None
+            following = readable[position + 1] if position + 1 < len(readable) else None
+            assert article.path is not None
+            image = links.origin + article.image.url if article.image and article.image.file else ""
+            page_meta = meta("article", article.title, article.path, article.summary, image)
+            if article.source is not None:
+                page_meta = Meta(**{**page_meta.__dict__, "canonical": article.source.url})
+            yield PlannedPage(
+                article.path,
+                "article.html",
+                {
+                    "meta": page_meta,
+                    "article": article,
+                    "edition": edition,
+                    "previous": previous,
+                    "next": following,
+                },
+                (
+                    article.fingerprint,
+                    edition.path,
+                    edition.title,
+                    _article_link(previous),
+                    _article_link(following),
+                ),
+                article.modified,
+            )
+    months = tuple(
+        Month(f"{MONTHS[month - 1]} {year}", tuple(group))
+        for (year, month), group in groupby(editions, key=lambda e: (e.day.year, e.day.month))
+    )
+    yield PlannedPage(
+        "archive/",
+        "archive.html",
+        {"meta": meta("archive", "Archive", "archive/"), "months": months},
+        tuple(_neighbour(e) + str(len(e.articles)) for e in editions),
+    )
+    for section in site.sections:
+        yield from _listing(site, "section", section.topic, section.articles, section_path)
+    for tag in site.tags:
+        yield from _listing(site, "tag", tag.topic, tag.articles, tag_path)
+    for title, path, topics in (
+        ("Sections", "sections/", [s.topic for s in site.sections]),
+        ("Tags", "tags/", [t.topic for t in site.tags]),
+    ):
+        yield PlannedPage(
+            path,
+            "topics.html",
+            {"meta": meta("topics", title, path), "topics": tuple(topics), "heading": title},
+            tuple(f"{t.slug}:{t.name}" for t in topics),
+        )
+    for page in site.pages:
+        yield PlannedPage(
+            page.path,
+            "page.html",
+            {"meta": meta("page", page.title, page.path, page.summary), "page": page},
+            (page.fingerprint,),
+        )
+    yield PlannedPage(
+        "404.html", "404.html", {"meta": meta("404", "Page not found", "404.html")}, ()
+    )
+    feed_articles = site.articles[: config.feed_size]
+    yield PlannedPage(
+        "feed.xml",
+        "feed.xml",
+        {"articles": feed_articles},
+        tuple(a.fingerprint for a in feed_articles),
+    )
+    yield PlannedPage("robots.txt", "robots.txt", {}, ())
+
+
+def _listing(
+    site: Site, kind: str, topic: Topic, articles: Sequence[Article], path_of: Any
+) -> Iterator[PlannedPage]:
+    base = path_of(topic.slug)
+    count = max(1, -(-len(articles) // PER_PAGE))
+    links = site.links
+
+    def page_path(number: int) -> str:
+        return base if number == 1 else f"{base}page/{number}/"
+
+    for number in range(1, count + 1):
+        chosen = tuple(articles[(number - 1) * PER_PAGE : number * PER_PAGE])
+        path = page_path(number)
+        title = topic.name if number == 1 else f"{topic.name} (page {number})"
+        pagination = Pagination(
+            number,
+            count,
+            links.href(page_path(number - 1)) if number > 1 else None,
+            links.href(page_path(number + 1)) if number < count else None,
+        )
+        yield PlannedPage(
+            path,
+            f"{kind}.html",
+            {
+                "meta": Meta(
+                    kind, title, site.config.description, links.href(path), links.absolute(path)
+                ),
+                kind: topic,
+                "articles": chosen,
+                "pagination": pagination,
+            },
+            (*(a.fingerprint for a in chosen), str(pagination)),
+        )
+
+
+def _neighbour(edition: Edition | None) -> str:
+    return f"{edition.day}:{edition.title}" if edition else ""
+
+
+def _article_link(article: Article | None) -> str:
+    return f"{article.url}:{article.title}" if article else ""
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
+    """The sitemap lists every HTML page, so it is planned last, from the plan itself."""
+    entries = tuple(
+        (page.path, page.modified)
+        for page in pages
+        if page.template.endswith(".html") and page.path != "404.html"
+    )
+    sitemap_page = PlannedPage(
+        "sitemap.xml",
+        "sitemap.xml",
+        {"entries": entries},
+        (),
+        fingerprint=_digest("sitemap", entries),
+    )
+    return [*pages, sitemap_page]
+
+
+def render(theme: Theme, site: Site, context: SiteContext, page: PlannedPage) -> str:
+    """One page's text. Raises ``TemplateProblem`` for a theme error."""
+    if page.template == "feed.xml":
+        return atom_feed(site, page.context["articles"])
+    if page.template == "sitemap.xml":
+        return sitemap(site, page.context["entries"])
+    if page.template == "robots.txt":
+        return robots(site)
+    try:
+        template = theme.env.get_template(page.template)
+        return template.render(site=context, **page.context)
+    except jinja2.TemplateError as exc:
+        raise TemplateProblem(template_problem(exc, site.config.root)) from exc
+
+
+class TemplateProblem(Exception):
+    def __init__(self, problem: ContentError) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+def template_problem(exc: Exception, site_root: Path) -> ContentError:
+    """Name the template file and line, however deep in the inheritance chain it failed."""
+    filename: str | None = getattr(exc, "filename", None)
+    line: int | None = getattr(exc, "lineno", None)
+    if filename is None:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.endswith((".html", ".xml", ".txt")):
+                filename, line = frame.filename, frame.lineno
+                break
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"the theme has no template {exc.name!r}"
+    shown = _template_path(filename, site_root) if filename else "theme"
+    quoted = ""
+    if filename and line:
+        try:
+            quoted = Path(filename).read_text(encoding="utf-8").splitlines()[line - 1]
+        except (OSError, IndexError, UnicodeDecodeError):
+            quoted = ""
+    return ContentError(
+        shown,
+        line,
+        f"template error: {message}",
+        hint="fix the template; the last good pages stay in place",
+        source_line=quoted,
+    )
+
+
+def _template_path(filename: str, site_root: Path) -> str:
+    path = Path(filename)
+    builtin = builtin_theme_dir()
+    if path.is_relative_to(builtin):
+        return f"(built-in theme) {path.relative_to(builtin).as_posix()}"
+    return display_path(path, site_root)

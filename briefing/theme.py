@@ -1,0 +1,175 @@
+"""Themes: where templates and static files come from, and the Jinja environment.
+
+A site's ``themes/<name>/`` wins file by file over the built-in default theme, so one
+overriding template is enough. Every template is autoescaped (whatever its extension) and
+undefined names are errors with a file and line, never empty strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+from markupsafe import Markup
+
+import briefing
+from briefing.config import SiteConfig
+from briefing.errors import ContentError
+
+
+def builtin_theme_dir() -> Path:
+    """The built-in default theme: inside the installed package, or the repository's own."""
+    package = Path(briefing.__file__).parent
+    shipped = package / "builtin_theme"
+    return shipped if shipped.is_dir() else package.parent / "themes" / "default"
+
+
+@dataclass(frozen=True, eq=False)
+class Theme:
+    name: str
+    template_dirs: tuple[Path, ...]
+    """Searched in order: the site's theme first, the built-in default last."""
+    static_dirs: tuple[Path, ...]
+    """Copied in order, later ones overwriting: built-in first, the site's last."""
+    env: jinja2.Environment = field(repr=False)
+
+    def digest(self, template: str) -> str:
+        """Changes when the template or anything it extends, includes or imports changes."""
+        return _closure_digest(self.env, template)
+
+    def static_files(self) -> dict[str, Path]:
+        """Site path (under ``static/``) -> file, the site's theme overriding built-in."""
+        files: dict[str, Path] = {}
+        for folder in self.static_dirs:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    files["static/" + path.relative_to(folder).as_posix()] = path
+        return files
+
+
+def load_theme(
+    config: SiteConfig, filters: dict[str, Callable[..., Any]]
+) -> tuple[Theme | None, list[ContentError]]:
+    builtin = builtin_theme_dir()
+    own = config.root / "themes" / config.theme
+    template_dirs: list[Path] = []
+    static_dirs: list[Path] = [builtin / "static"]
+    if own.is_dir():
+        template_dirs.append(own / "templates")
+        static_dirs.append(own / "static")
+    elif config.theme != "default":
+        return None, [
+            ContentError(
+                "site.yaml",
+                None,
+                f'theme: "{config.theme}" was not found',
+                hint=f"create themes/{config.theme}/templates/, or use theme: default",
+            )
+        ]
+    if own.resolve() != builtin.resolve():
+        template_dirs.append(builtin / "templates")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = config.zone
+    env.filters.update(
+        isodate=isodate,
+        long_date=long_date,
+        short_date=short_date,
+        clock=clock,
+        local=lambda moment: moment.astimezone(zone),
+        with_dateline=with_dateline,
+    )
+    env.filters.update(filters)
+    return (
+        Theme(config.theme, tuple(template_dirs), tuple(d for d in static_dirs if d.is_dir()), env),
+        [],
+    )
+
+
+def _closure_digest(env: jinja2.Environment, template: str) -> str:
+    seen: set[str] = set()
+    pending = [template]
+    digest = hashlib.blake2b(digest_size=16)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = _template_source(env, name)
+        digest.update(name.encode() + b"\0" + source.encode() + b"\0")
+        try:
+            referenced = jinja2.meta.find_referenced_templates(env.parse(source))
+        except jinja2.TemplateSyntaxError:
+            continue
+        pending.extend(sorted(ref for ref in referenced if ref))
+    return digest.hexdigest()
+
+
+def _template_source(env: jinja2.Environment, name: str) -> str:
+    assert env.loader is not None
+    try:
+        source, _, _ = env.loader.get_source(env, name)
+    except jinja2.TemplateNotFound:
+        return ""
+    return source
+
+
+def isodate(value: date | datetime) -> str:
+    """RFC 3339, for ``<time datetime>`` and feeds."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def long_date(value: date | datetime) -> str:
+    """``Thursday, November 26, 2026``: locale-independent, so builds are reproducible."""
+    return f"{_DAYS[value.weekday()]}, {MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def short_date(value: date | datetime) -> str:
+    return f"{MONTHS[value.month - 1][:3]} {value.day}, {value.year}"
+
+
+def with_dateline(body_html: str, dateline: str) -> Markup:
+    """``BEIJING —`` opens the first paragraph, as wire copy does."""
+    if not dateline:
+        return Markup(body_html)
+    lead = Markup('<span class="dateline">{} —</span> ').format(dateline)
+    if body_html.startswith("<p>"):
+        return Markup("<p>") + lead + Markup(body_html[3:])
+    return Markup("<p>") + lead + Markup("</p>\n") + Markup(body_html)
+
+
+def clock(value: datetime) -> str:
+    """``6:45 a.m.``, news style."""
+    hour = value.hour % 12 or 12
+    return f"{hour}:{value.minute:02d} {'a.m.' if value.hour < 12 else 'p.m.'}"
