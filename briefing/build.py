@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -44,6 +44,8 @@ class BuildResult:
     site: Site | None = None
     pages: int = 0
     stats: WriteStats | None = None
+    changed: list[str] = field(default_factory=list)
+    """Output files written or removed (site paths like ``static/style.css``), sorted."""
 
     @property
     def ok(self) -> bool:
@@ -106,6 +108,20 @@ def prepare(root: Path, options: BuildOptions) -> tuple[Prepared | None, list[Co
     return Prepared(config, site, theme, files), problems
 
 
+class Builder:
+    """Builds one site again and again (the preview server keeps one), each time redoing
+    only what changed since the last build."""
+
+    def __init__(self, root: Path, options: BuildOptions) -> None:
+        self.root = root
+        self.options = options
+
+    def build(self, now: datetime | None = None) -> BuildResult:
+        """Build with the clock at ``now`` (default: the options' clock)."""
+        options = self.options if now is None else replace(self.options, now=now)
+        return build(self.root, options)
+
+
 def build(root: Path, options: BuildOptions) -> BuildResult:
     prepared, problems = prepare(root, options)
     result = BuildResult(problems)
@@ -119,6 +135,7 @@ def build(root: Path, options: BuildOptions) -> BuildResult:
         check_output(out, root)
         with locked(out):
             result.stats = publish(out, prepared.files)
+            result.changed = list(result.stats.changed)
     except OutputRefused as refusal:
         problems.append(ContentError(str(out), None, str(refusal)))
     except OSError as exc:

@@ -34,6 +34,8 @@ class WriteStats:
     unchanged: int
     removed: int
     """Files of the previous site that are gone."""
+    changed: tuple[str, ...] = ()
+    """The site paths of the files written or removed, sorted."""
 
 
 def check_output(out: Path, site_root: Path) -> None:
@@ -82,6 +84,7 @@ def publish(out: Path, files: Mapping[str, bytes | Path]) -> WriteStats:
             shutil.rmtree(leftover)
     staging.mkdir()
     written = unchanged = 0
+    changed: list[str] = []
     try:
         made: set[Path] = {staging}
         for name in sorted(files):
@@ -103,8 +106,10 @@ def publish(out: Path, files: Mapping[str, bytes | Path]) -> WriteStats:
             else:
                 shutil.copyfile(content, target)
             written += 1
+            changed.append(name)
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-        removed = _count_removed(out, files)
+        removed = _removed(out, files)
+        changed.extend(removed)
         if out.exists():
             out.rename(retired)
         staging.rename(out)
@@ -114,7 +119,7 @@ def publish(out: Path, files: Mapping[str, bytes | Path]) -> WriteStats:
             retired.rename(out)
         raise
     shutil.rmtree(retired, ignore_errors=True)
-    return WriteStats(written, unchanged, removed)
+    return WriteStats(written, unchanged, len(removed), tuple(sorted(changed)))
 
 
 def _same(previous: Path, content: bytes | Path) -> bool:
@@ -131,11 +136,8 @@ def _same(previous: Path, content: bytes | Path) -> bool:
     return stat.st_size == source.st_size and previous.read_bytes() == content.read_bytes()
 
 
-def _count_removed(out: Path, files: Mapping[str, bytes | Path]) -> int:
+def _removed(out: Path, files: Mapping[str, bytes | Path]) -> list[str]:
     if not out.is_dir():
-        return 0
-    count = 0
-    for path in out.rglob("*"):
-        if path.is_file() and path.name != MARKER and path.relative_to(out).as_posix() not in files:
-            count += 1
-    return count
+        return []
+    names = (path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file())
+    return [name for name in names if name != MARKER and name not in files]
