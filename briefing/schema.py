@@ -19,6 +19,7 @@ from briefing.errors import ContentError, at_line
 from briefing.frontmatter import Plain, SourceText
 
 DATE_EXAMPLE = "expected e.g. 2023-03-17 or 2023-03-17T09:00:00+08:00"
+NOT_A_DATE_FORMAT = "not in a date format"
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _SLUG = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
@@ -158,9 +159,12 @@ class FieldReader:
             return None
         parsed = parse_moment(text, zone)
         if isinstance(parsed, str):
-            self.problem(
-                key, f"{self.name(key)}: {_show(text)} is not a date ({parsed})", DATE_EXAMPLE
-            )
+            if parsed == NOT_A_DATE_FORMAT:
+                # The issue's own example: the example date is the most useful reason.
+                reason, hint = DATE_EXAMPLE, "write the day as year-month-day, then a time if known"
+            else:
+                reason, hint = parsed, DATE_EXAMPLE
+            self.problem(key, f"{self.name(key)}: {_show(text)} is not a date ({reason})", hint)
             return None
         return parsed
 
@@ -253,7 +257,7 @@ def parse_moment(text: str, zone: tzinfo) -> datetime | str:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         reason = str(exc)
-        return reason if "range" in reason or "must be" in reason else "not in a date format"
+        return reason if "range" in reason or "must be" in reason else NOT_A_DATE_FORMAT
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment
