@@ -1,0 +1,251 @@
+"""The ``briefing`` command: its sub-commands, exit codes and reproducible output."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import article, run_cli, snapshot
+
+import briefing
+
+
+def test_version_prints_the_package_version():
+    result = run_cli("--version")
+    assert result.code == 0
+    assert result.out.strip() == f"briefing {briefing.__version__}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("frobnicate",),
+        ("build", "--no-such-option"),
+        ("new",),
+        ("init",),
+        ("build", "a", "b"),
+    ],
+)
+def test_usage_errors_exit_with_2(args):
+    result = run_cli(*args)
+    assert result.code == 2
+    assert "usage: briefing" in result.err
+
+
+def test_building_a_folder_that_does_not_exist_is_a_usage_error(tmp_path):
+    result = run_cli("build", tmp_path / "nowhere")
+    assert result.code == 2
+    assert result.err == f"briefing: {tmp_path / 'nowhere'} is not a folder\n"
+
+
+def test_building_a_folder_without_site_yaml_says_how_to_start(tmp_path):
+    result = run_cli("build", tmp_path)
+    assert result.code == 1
+    assert result.errors == [f"site.yaml: there is no site.yaml in {tmp_path}"]
+    assert "briefing init DIR" in result.err
+
+
+def test_a_clean_build_prints_nothing_when_not_on_a_terminal(make_site):
+    site = make_site({"content/2026-03-17/a.md": article("A", date="2026-03-17")})
+    result = site.build()
+    assert (result.code, result.out, result.err) == (0, "", "")
+
+
+# briefing init and briefing new
+
+
+def test_init_makes_a_site_that_builds_with_the_built_in_theme(tmp_path):
+    target = tmp_path / "new-site"
+    result = run_cli("init", target)
+    assert result.code == 0, result.err
+    assert not (target / "themes").exists()
+    built = run_cli("build", target)
+    assert (built.code, built.err) == (0, "")
+    home = (target / "public" / "index.html").read_text()
+    assert "Welcome to your briefing" in home
+    assert (target / "public" / "static" / "style.css").is_file()
+    assert (target / "public" / "trust" / "index.html").is_file()
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_cli("init", tmp_path)
+    assert result.code == 1
+    assert "is not empty" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_new_starts_a_draft_in_the_folder_of_its_day(make_site):
+    site = make_site()
+    result = run_cli(
+        "new",
+        'Xi: "a show of support"',
+        "--date",
+        "2026-03-17T09:00",
+        "--section",
+        "World",
+        "--site",
+        site.root,
+    )
+    assert result.code == 0, result.err
+    path = site.root / "content" / "2026-03-17" / "xi-a-show-of-support.md"
+    assert result.out.strip() == str(path)
+    assert path.is_file()
+    site.built()
+    assert not site.exists("2026/03/17/xi-a-show-of-support/")
+    site.built("--drafts")
+    page = site.page("2026/03/17/xi-a-show-of-support/")
+    assert page.h1.get_text() == 'Xi: "a show of support"'
+    assert page.select_one(".kicker a").get_text() == "World"
+    assert page.select_one(".timestamps time")["datetime"] == "2026-03-17T09:00:00-07:00"
+
+
+def test_new_without_a_date_uses_today_in_the_site_time_zone(make_site):
+    site = make_site()
+    result = run_cli("new", "Morning news", "--site", site.root)
+    assert result.code == 0, result.err
+    # The clock is 2026-03-20 12:00 UTC: 05:00 in Los Angeles, the same day.
+    assert (site.root / "content" / "2026-03-20" / "morning-news.md").is_file()
+
+
+def test_new_refuses_to_overwrite_an_article(make_site):
+    site = make_site({"content/2026-03-17/rates.md": "keep me"})
+    result = run_cli("new", "Rates", "--date", "2026-03-17", "--site", site.root)
+    assert result.code == 1
+    assert "already exists" in result.err
+    assert (site.root / "content/2026-03-17/rates.md").read_text() == "keep me"
+
+
+def test_new_with_a_date_that_is_not_a_date_says_so(make_site):
+    site = make_site()
+    result = run_cli("new", "Rates", "--date", "next friday", "--site", site.root)
+    assert result.code == 1
+    assert 'briefing: --date "next friday" is not a date' in result.err
+
+
+# briefing check
+
+
+def linking_site(make_site, body: str):
+    return make_site(
+        {
+            "content/2026-03-17/a.md": article("A", date="2026-03-17", body=body),
+            "content/2026-03-16/rates.md": article(
+                "Rates", date="2026-03-16", body="## The vote\n\nYes."
+            ),
+        }
+    )
+
+
+def test_check_passes_a_good_site_and_writes_nothing(make_site):
+    site = linking_site(make_site, "See [rates](../2026-03-16/rates.md#the-vote).")
+    result = site.check()
+    assert (result.code, result.err) == (0, "")
+    assert not site.out.exists()
+
+
+def test_a_link_to_a_missing_article_fails_check_but_only_warns_in_build(make_site):
+    site = linking_site(make_site, "Intro.\n\nSee [old story](../2026-03-15/gone.md).")
+    checked = site.check()
+    assert checked.code == 1
+    assert checked.errors == [
+        "content/2026-03-17/a.md:8: the link '../2026-03-15/gone.md' points to a file "
+        "that does not exist"
+    ]
+    built = site.build()
+    assert built.code == 0
+    assert built.warnings == [
+        "content/2026-03-17/a.md:8: warning: the link '../2026-03-15/gone.md' points to a "
+        "file that does not exist"
+    ]
+    assert site.exists("2026/03/17/a/")
+
+
+def test_a_link_to_a_missing_anchor_fails_check(make_site):
+    site = linking_site(make_site, "See [the vote](../2026-03-16/rates.md#the-count).")
+    checked = site.check()
+    assert checked.code == 1
+    assert checked.errors == [
+        "content/2026-03-17/a.md:6: the link '../2026-03-16/rates.md#the-count' points to "
+        "#the-count, not on that page"
+    ]
+    assert site.build().code == 0
+
+
+def test_a_root_link_to_a_page_the_site_does_not_have_fails_check(make_site):
+    site = linking_site(make_site, "See [contact](/contact/).")
+    checked = site.check()
+    assert checked.code == 1
+    assert checked.errors[0].startswith("content/2026-03-17/a.md:6: the link '/contact/'")
+
+
+def test_a_missing_picture_in_the_body_fails_check(make_site):
+    site = linking_site(make_site, "![A chart](chart.png)")
+    checked = site.check()
+    assert checked.code == 1
+    assert checked.errors == [
+        "content/2026-03-17/a.md:6: the picture 'chart.png' points to a file that does not exist"
+    ]
+
+
+def test_check_reports_a_missing_front_matter_image(make_site):
+    site = make_site(
+        {"content/2026-03-17/a.md": "---\ntitle: A\ndate: 2026-03-17\nimage: gone.jpg\n---\n"}
+    )
+    checked = site.check()
+    assert checked.code == 1
+    assert checked.errors[0].startswith("content/2026-03-17/a.md:4: image.src: there is no picture")
+
+
+def test_check_reports_duplicate_urls_naming_both_files(make_site):
+    site = make_site(
+        {
+            "content/2026-03-17/a.md": article("A", date="2026-03-17", slug="same"),
+            "content/2026-03-17/b.md": article("B", date="2026-03-17", slug="same"),
+        }
+    )
+    checked = site.check()
+    assert checked.code == 1
+    assert len(checked.errors) == 1
+    assert "content/2026-03-17/a.md" in checked.errors[0]
+    assert "content/2026-03-17/b.md" in checked.errors[0]
+
+
+def test_check_reports_front_matter_errors_too(make_site):
+    site = make_site({"content/2026-03-17/a.md": article("A", date="soon")})
+    checked = site.check()
+    assert checked.code == 1
+    assert checked.errors[0].startswith('content/2026-03-17/a.md:3: date: "soon" is not a date')
+
+
+def test_external_links_and_mail_are_not_checked(make_site):
+    body = "[w](https://example.com/x) [m](mailto:desk@example.org) [t](#top)"
+    site = linking_site(make_site, body)
+    assert site.check().code == 0
+
+
+# Reproducible output
+
+
+def test_two_builds_of_the_same_input_are_byte_identical(make_site, tmp_path):
+    site = make_site(
+        {
+            "content/2026-03-17/a.md": article(
+                "A", date="2026-03-17T08:00:00", tags="[x, y]", section="World"
+            ),
+            "content/2026-03-17/b.md": article("B", date="2026-03-17T09:00:00", tags="[y]"),
+            "content/2026-03-16/c.md": article("C", date="2026-03-16"),
+            "content/2026-03-17/p.jpg": b"jpg",
+        }
+    )
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert site.build("--out", first).code == 0
+    assert site.build("--out", second).code == 0
+    assert snapshot(first) == snapshot(second)
+    assert len(snapshot(first)) > 10
+
+
+def test_the_clock_comes_from_source_date_epoch(make_site, monkeypatch):
+    site = make_site({"content/2026-03-19/a.md": article("A", date="2026-03-19")})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1773000000")  # 2026-03-08: before the article
+    site.built()
+    assert not site.exists("2026/03/19/a/")
