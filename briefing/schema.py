@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from briefing.errors import ContentError, at_line
 from briefing.frontmatter import Plain, SourceText
+from briefing.urls import is_reserved
 
 DATE_EXAMPLE = "expected e.g. 2023-03-17 or 2023-03-17T09:00:00+08:00"
 NOT_A_DATE_FORMAT = "not in a date format"
@@ -264,8 +265,9 @@ def parse_moment(text: str, zone: tzinfo) -> datetime | str:
 
 
 def valid_slug(text: str) -> bool:
-    """Letters, digits and inner hyphens only: nothing that can leave its folder."""
-    return bool(_SLUG.fullmatch(text))
+    """Letters, digits and inner hyphens only: nothing that can leave its folder, and no
+    name a file system reserves (``con``, ``nul``) or pretty URLs use (``index``)."""
+    return bool(_SLUG.fullmatch(text)) and not is_reserved(text)
 
 
 @dataclass(frozen=True)

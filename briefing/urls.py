@@ -31,9 +31,15 @@ def slugify(text: str) -> str:
     """
     normal = unicodedata.normalize("NFKC", text).casefold()
     slug = _NOT_WORD.sub("-", normal).strip("-")
-    if slug in _WINDOWS_RESERVED or slug == "index":
+    if is_reserved(slug):
         slug += "-1"
     return slug
+
+
+def is_reserved(slug: str) -> bool:
+    """Device names some file systems refuse (``con``, ``nul``), and ``index``."""
+    name = slug.casefold()
+    return name in _WINDOWS_RESERVED or name == "index"
 
 
 def day_folder(name: str) -> date | None:
