@@ -9,7 +9,6 @@ from conftest import article, soup
 from briefing.config import MarkdownSettings
 from briefing.markdown import RenderedBody, Resolved, make_markdown, render_body
 
-
 C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 
