@@ -13,12 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from briefing.cache import BodyEntry, BuildCache, ParsedEntry, StatKey, digest, stat_key
+from briefing.cache import load as load_cache
+from briefing.cache import save as save_cache
 from briefing.config import SiteConfig, load_config
 from briefing.content import Kind, SourceFile, discover
 from briefing.errors import ContentError, at_line, has_errors, sort_problems
 from briefing.markdown import RenderedBody, Resolved, Resolver, make_markdown, render_body
 from briefing.model import Placement, Site, assemble, place, resolve_file, select
-from briefing.output import OutputRefused, WriteStats, check_output, locked, publish
+from briefing.output import KEEP, Content, OutputRefused, WriteStats, check_output, locked, publish
 from briefing.parse import ParsedSource, parse_source
 from briefing.render import PlannedPage, TemplateProblem, plan, render, site_context, with_sitemap
 from briefing.theme import Theme, load_theme
@@ -59,10 +62,17 @@ class Prepared:
     config: SiteConfig
     site: Site
     theme: Theme
-    files: dict[str, bytes | Path]
+    files: dict[str, Content]
+    fingerprints: dict[str, str]
+    """Output file -> what it was made from, for the next build's cache."""
 
 
-def prepare(root: Path, options: BuildOptions) -> tuple[Prepared | None, list[ContentError]]:
+def prepare(
+    root: Path, options: BuildOptions, cache: BuildCache | None = None
+) -> tuple[Prepared | None, list[ContentError]]:
+    """Every stage but writing. With a ``cache``, work whose inputs did not change is
+    reused, and the cache is updated with this build's results."""
+    cache = cache if cache is not None else BuildCache()
     config, problems = load_config(root)
     if config is None:
         return None, problems
@@ -70,11 +80,11 @@ def prepare(root: Path, options: BuildOptions) -> tuple[Prepared | None, list[Co
         config = config.with_base_url(options.base_url)
     sources, found = discover(root, config.content_dir)
     problems += found
-    parsed, assets = _parse_all(sources, config, problems)
+    parsed, assets = _parse_all(sources, config, cache, problems)
     chosen = select(parsed, options.now, drafts=options.drafts, future=options.future)
     placement, placed = place(config, chosen)
     problems += placed
-    bodies = _render_bodies(config, chosen, placement, assets, problems)
+    bodies = _render_bodies(config, chosen, placement, assets, cache)
     site = assemble(config, chosen, placement, bodies, assets)
     theme, theme_problems = load_theme(config, {})
     problems += theme_problems
@@ -83,95 +93,135 @@ def prepare(root: Path, options: BuildOptions) -> tuple[Prepared | None, list[Co
         return None, problems
     planned = with_sitemap(site, plan(site, theme))
     problems += _check_links(site, chosen, bodies, planned_paths(planned, site, theme), options)
-    files: dict[str, bytes | Path] = {}
+    out = options.out or root / "public"
+    reusable = cache.outputs if cache.out == str(out.resolve()) else {}
+    files: dict[str, Content] = {}
+    fingerprints: dict[str, str] = {}
     owners: dict[str, str] = {}
     context = site_context(site)
     for page in planned:
+        name = output_file(page.path)
+        fingerprints[name] = page.fingerprint
+        if reusable.get(name) == page.fingerprint:
+            _claim(files, owners, name, KEEP, page.path, problems)
+            continue
         try:
             text = render(theme, site, context, page)
         except TemplateProblem as failure:
             if failure.problem not in problems:
                 problems.append(failure.problem)
             continue
-        _claim(files, owners, output_file(page.path), text.encode("utf-8"), page.path, problems)
-    for name, path in theme.static_files().items():
-        _claim(files, owners, name, path, name, problems)
+        _claim(files, owners, name, text.encode("utf-8"), page.path, problems)
+    copies = {name: (path, name) for name, path in theme.static_files().items()}
     for asset in site.assets:
-        _claim(
-            files,
-            owners,
-            asset.path,
-            config.content_dir / asset.file,
-            f"content/{asset.file}",
-            problems,
-        )
-    return Prepared(config, site, theme, files), problems
+        copies[asset.path] = (config.content_dir / asset.file, f"content/{asset.file}")
+    for name, (path, owner) in copies.items():
+        stamp = f"file:{path}:{stat_key(path)}"
+        fingerprints[name] = stamp
+        _claim(files, owners, name, KEEP if reusable.get(name) == stamp else path, owner, problems)
+    return Prepared(config, site, theme, files, fingerprints), problems
 
 
 class Builder:
-    """Builds one site again and again (the preview server keeps one), each time redoing
-    only what changed since the last build."""
+    """Builds one site again and again, each time redoing only what changed since the last
+    build. The CLI keeps its memory in ``.briefing-cache/``; the preview server keeps one
+    Builder in memory for its whole life."""
 
-    def __init__(self, root: Path, options: BuildOptions) -> None:
+    def __init__(self, root: Path, options: BuildOptions, *, persistent: bool = False) -> None:
         self.root = root
         self.options = options
+        self.persistent = persistent
+        self.cache = load_cache(root) if persistent else BuildCache()
 
     def build(self, now: datetime | None = None) -> BuildResult:
         """Build with the clock at ``now`` (default: the options' clock)."""
         options = self.options if now is None else replace(self.options, now=now)
-        return build(self.root, options)
-
-
-def build(root: Path, options: BuildOptions) -> BuildResult:
-    prepared, problems = prepare(root, options)
-    result = BuildResult(problems)
-    if prepared is None or not result.ok:
+        out = options.out or self.root / "public"
+        prepared, problems = prepare(self.root, options, self.cache)
+        result = BuildResult(problems)
+        if prepared is None or not result.ok:
+            result.problems = sort_problems(problems)
+            return result
+        result.site = prepared.site
+        result.pages = sum(1 for name in prepared.files if name.endswith(".html"))
+        try:
+            check_output(out, self.root)
+            with locked(out):
+                known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
+                result.stats = publish(out, prepared.files, known)
+            result.changed = list(result.stats.changed)
+            self.cache.out = str(out.resolve())
+            self.cache.outputs = prepared.fingerprints
+        except OutputRefused as refusal:
+            problems.append(ContentError(str(out), None, str(refusal)))
+        except OSError as exc:
+            self.cache.outputs = {}
+            problems.append(
+                ContentError(
+                    str(out),
+                    None,
+                    f"could not write the site: {exc.strerror or exc}",
+                    hint="check that the folder is writable and the disk has space; "
+                    "the previous site was left as it was",
+                )
+            )
+        if self.persistent:
+            save_cache(self.root, self.cache)
         result.problems = sort_problems(problems)
         return result
-    out = options.out or root / "public"
-    result.site = prepared.site
-    result.pages = sum(1 for name in prepared.files if name.endswith(".html"))
-    try:
-        check_output(out, root)
-        with locked(out):
-            result.stats = publish(out, prepared.files)
-            result.changed = list(result.stats.changed)
-    except OutputRefused as refusal:
-        problems.append(ContentError(str(out), None, str(refusal)))
-    except OSError as exc:
-        problems.append(
-            ContentError(
-                str(out),
-                None,
-                f"could not write the site: {exc.strerror or exc}",
-                hint="check that the folder is writable and the disk has space; "
-                "the previous site was left as it was",
-            )
-        )
-    result.problems = sort_problems(problems)
-    return result
+
+
+def build(root: Path, options: BuildOptions, *, use_cache: bool = True) -> BuildResult:
+    """One build, remembering what it did in ``.briefing-cache/`` unless told not to."""
+    return Builder(root, options, persistent=use_cache).build()
 
 
 def _parse_all(
-    sources: list[SourceFile], config: SiteConfig, problems: list[ContentError]
+    sources: list[SourceFile], config: SiteConfig, cache: BuildCache, problems: list[ContentError]
 ) -> tuple[list[ParsedSource], list[str]]:
+    """Parse every source, reusing the cached result when the bytes are the same."""
     parsed: list[ParsedSource] = []
     assets: list[str] = []
+    stats: dict[str, tuple[StatKey, str]] = {}
+    entries: dict[str, ParsedEntry] = {}
     for source in sources:
         if source.kind is Kind.ASSET:
             assets.append(source.name)
             continue
-        try:
-            raw = source.path.read_bytes()
-        except OSError as exc:
-            problems.append(
-                ContentError(f"content/{source.name}", None, f"could not be read: {exc.strerror}")
-            )
-            continue
-        result, found = parse_source(source.name, source.kind, raw, config.timezone)
-        problems += found
-        if result is not None:
-            parsed.append(result)
+        key = stat_key(source.path)
+        known = cache.stats.get(source.name)
+        entry = cache.parsed.get(source.name)
+        if (
+            key is not None
+            and known is not None
+            and known[0] == key
+            and entry is not None
+            and entry.digest == _parse_key(known[1], source.kind, config.timezone)
+        ):
+            file_digest = known[1]
+        else:
+            try:
+                raw = source.path.read_bytes()
+            except OSError as exc:
+                problems.append(
+                    ContentError(
+                        f"content/{source.name}", None, f"could not be read: {exc.strerror}"
+                    )
+                )
+                continue
+            file_digest = digest(raw)
+            wanted = _parse_key(file_digest, source.kind, config.timezone)
+            if entry is None or entry.digest != wanted:
+                result, found = parse_source(source.name, source.kind, raw, config.timezone)
+                entry = ParsedEntry(wanted, result, tuple(found))
+        if key is not None:
+            stats[source.name] = (key, file_digest)
+        entries[source.name] = entry
+        problems += entry.problems
+        if entry.source is not None:
+            parsed.append(entry.source)
+    cache.stats = stats
+    cache.parsed = entries
     return parsed, assets
 
 
@@ -201,21 +251,55 @@ def make_resolver(
     return resolve
 
 
+def _parse_key(file_digest: str, kind: Kind, timezone: str) -> str:
+    """Parsing depends on the bytes, the kind of file and the time zone; nothing else."""
+    return digest(file_digest, kind.value, timezone)
+
+
 def _render_bodies(
     config: SiteConfig,
     sources: list[ParsedSource],
     placement: Placement,
     assets: list[str],
-    problems: list[ContentError],
+    cache: BuildCache,
 ) -> dict[str, RenderedBody]:
-    md = make_markdown(config.markdown)
+    """Markdown to HTML, reusing a cached body when its text, the settings and every link
+    it resolved are unchanged."""
+    md = None
     links = Links(config.base_url)
     asset_set = set(assets)
+    settings = repr((config.markdown, config.base_url))
     bodies: dict[str, RenderedBody] = {}
+    entries: dict[str, BodyEntry] = {}
     for source in sources:
         resolve = make_resolver(source.name, placement.paths, asset_set, links)
-        bodies[source.name] = render_body(md, source.body, resolve)
+        wanted = digest(source.body, settings)
+        entry = cache.bodies.get(source.name)
+        if entry is None or entry.digest != wanted or not _still_resolves(entry, resolve):
+            md = md or make_markdown(config.markdown)
+            recorder = _Recorder(resolve)
+            body = render_body(md, source.body, recorder)
+            entry = BodyEntry(wanted, body, tuple(recorder.seen.items()))
+        entries[source.name] = entry
+        bodies[source.name] = entry.body
+    cache.bodies = entries
     return bodies
+
+
+class _Recorder:
+    """Wraps a resolver and remembers what each target resolved to."""
+
+    def __init__(self, resolve: Resolver) -> None:
+        self.resolve = resolve
+        self.seen: dict[str, Resolved] = {}
+
+    def __call__(self, target: str) -> Resolved:
+        self.seen[target] = self.resolve(target)
+        return self.seen[target]
+
+
+def _still_resolves(entry: BodyEntry, resolve: Resolver) -> bool:
+    return all(resolve(target) == resolved for target, resolved in entry.resolutions)
 
 
 def planned_paths(planned: list[PlannedPage], site: Site, theme: Theme) -> set[str]:
@@ -300,10 +384,10 @@ def _check_images(site: Site, sources: list[ParsedSource], assets: list[str]) ->
 
 
 def _claim(
-    files: dict[str, bytes | Path],
+    files: dict[str, Content],
     owners: dict[str, str],
     name: str,
-    content: bytes | Path,
+    content: Content,
     owner: str,
     problems: list[ContentError],
 ) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from briefing import __version__
 from briefing.build import BuildOptions, BuildResult, build, prepare
+from briefing.cache import clean as clean_cache
 from briefing.errors import ContentError, has_errors
 from briefing.scaffold import ScaffoldError, init_site, new_article
 
@@ -54,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", help="build the site into public/")
     site_options(build_cmd)
     build_cmd.add_argument("--out", type=Path, help="the output folder (default: SITE/public)")
+    build_cmd.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not update .briefing-cache/"
+    )
+
+    clean_cmd = commands.add_parser("clean", help="remove the build cache (.briefing-cache/)")
+    clean_cmd.add_argument("site", nargs="?", default=".", type=Path, help="the site folder")
 
     check_cmd = commands.add_parser("check", help="check everything, write nothing")
     site_options(check_cmd)
@@ -66,6 +73,21 @@ def _parser() -> argparse.ArgumentParser:
         "--site", type=Path, default=Path("."), help="the site folder (default: here)"
     )
 
+    serve_cmd = commands.add_parser("serve", help="preview the site, rebuilding on every save")
+    serve_cmd.add_argument(
+        "site", nargs="?", default=".", type=Path, help="the site folder (default: here)"
+    )
+    serve_cmd.add_argument("--port", type=int, default=8000, help="default 8000; 0: any free port")
+    serve_cmd.add_argument(
+        "--host", default="127.0.0.1", help="default 127.0.0.1; 0.0.0.0 shares it on your network"
+    )
+    serve_cmd.add_argument("--drafts", action="store_true", help="include drafts")
+    serve_cmd.add_argument("--future", action="store_true", help="include future articles")
+    serve_cmd.add_argument("--open", action="store_true", help="open it in your browser")
+    serve_cmd.add_argument(
+        "--poll", action="store_true", help="poll for saves (network drives, WSL, Docker mounts)"
+    )
+
     init_cmd = commands.add_parser("init", help="create a new briefing site")
     init_cmd.add_argument("directory", type=Path, help="where to create it")
     return parser
@@ -76,6 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("build", "check"):
             return _build(args)
+        if args.command == "clean":
+            removed = clean_cache(args.site)
+            _say("Removed the build cache." if removed else "There was no build cache.")
+            return EXIT_OK
+        if args.command == "serve":
+            from briefing.preview import PreviewOptions, serve
+
+            options = PreviewOptions(args.host, args.port, args.drafts, args.future, args.poll)
+            return serve(args.site, options, open_browser=args.open)
         if args.command == "new":
             path = new_article(args.site, args.title, args.date, args.section, build_clock())
             print(path)
@@ -114,7 +145,7 @@ def _build(args: argparse.Namespace) -> int:
             return EXIT_CONTENT
         _say("Everything checks out.")
         return EXIT_OK
-    result = build(site, options)
+    result = build(site, options, use_cache=not args.no_cache)
     report(result.problems)
     if not result.ok:
         return EXIT_CONTENT

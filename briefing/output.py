@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,16 +73,106 @@ def locked(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def publish(out: Path, files: Mapping[str, bytes | Path]) -> WriteStats:
-    """Write ``files`` (site path -> bytes, or a file to copy) as the new content of ``out``.
+class Keep:
+    """The file is unchanged since the last build: leave the one in the output alone."""
 
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep()
+Content = bytes | Path | Keep
+_JOURNAL = ".briefing-commit"
+
+
+def publish(
+    out: Path, files: Mapping[str, Content], previous: Collection[str] | None
+) -> WriteStats:
+    """Make ``out`` hold exactly ``files`` (site path -> bytes, a file to copy, or KEEP).
+
+    ``previous`` is what the last build wrote to ``out``, when known: then only the changes
+    are staged, journalled and moved into place, which takes milliseconds whatever the
+    site's size. Otherwise the whole site is staged and swapped in. Either way an interrupted
+    build leaves the previous site intact (or the next build finishes the journalled move).
     Call inside ``locked(out)``, after ``check_output``.
     """
     staging = out.parent / f".{out.name}.staging"
-    retired = out.parent / f".{out.name}.previous"
-    for leftover in (staging, retired):
+    finish_interrupted(out)
+    if previous is not None and (out / MARKER).is_file():
+        return _publish_changes(out, staging, files, previous)
+    return _publish_whole(out, staging, files)
+
+
+def finish_interrupted(out: Path) -> None:
+    """Roll a journalled move forward; throw away a staging folder that never got that far."""
+    staging = out.parent / f".{out.name}.staging"
+    if (staging / _JOURNAL).is_file():
+        _apply(out, staging)
+    for leftover in (staging, out.parent / f".{out.name}.previous"):
         if leftover.exists():
             shutil.rmtree(leftover)
+
+
+def _write(staging: Path, name: str, content: bytes | Path, made: set[Path]) -> None:
+    target = safe_join(staging, name)
+    if target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made.add(target.parent)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        shutil.copyfile(content, target)
+
+
+def _publish_changes(
+    out: Path, staging: Path, files: Mapping[str, Content], previous: Collection[str]
+) -> WriteStats:
+    staging.mkdir()
+    made: set[Path] = {staging}
+    written: list[str] = []
+    try:
+        for name in sorted(files):
+            content = files[name]
+            if isinstance(content, Keep):
+                if (out / name).is_file():
+                    continue
+                raise FileNotFoundError(out / name)
+            if not isinstance(content, bytes) or not _same(out / name, content):
+                _write(staging, name, content, made)
+                written.append(name)
+        removed = sorted(name for name in previous if name not in files and name != MARKER)
+        journal = json.dumps({"written": written, "removed": removed})
+        (staging / (_JOURNAL + ".tmp")).write_text(journal, encoding="utf-8")
+        (staging / (_JOURNAL + ".tmp")).replace(staging / _JOURNAL)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _apply(out, staging)
+    return WriteStats(
+        len(written), len(files) - len(written), len(removed), tuple(sorted(written + removed))
+    )
+
+
+def _apply(out: Path, staging: Path) -> None:
+    journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
+    for name in journal["written"]:
+        source = staging / name
+        if source.exists():
+            target = safe_join(out, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    for name in journal["removed"]:
+        target = safe_join(out, name)
+        target.unlink(missing_ok=True)
+        parent = target.parent
+        while parent != out and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    shutil.rmtree(staging)
+
+
+def _publish_whole(out: Path, staging: Path, files: Mapping[str, Content]) -> WriteStats:
+    retired = out.parent / f".{out.name}.previous"
     staging.mkdir()
     written = unchanged = 0
     changed: list[str] = []
@@ -89,22 +180,23 @@ def publish(out: Path, files: Mapping[str, bytes | Path]) -> WriteStats:
         made: set[Path] = {staging}
         for name in sorted(files):
             content = files[name]
-            target = safe_join(staging, name)
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
             previous = out / name
-            if _same(previous, content):
+            if isinstance(content, Keep) or _same(previous, content):
+                target = safe_join(staging, name)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
                 try:
                     os.link(previous, target)
                     unchanged += 1
                     continue
                 except OSError:
-                    pass
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                shutil.copyfile(content, target)
+                    if isinstance(content, Keep):
+                        shutil.copyfile(previous, target)
+                        unchanged += 1
+                        continue
+            assert not isinstance(content, Keep)
+            _write(staging, name, content, made)
             written += 1
             changed.append(name)
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
@@ -122,11 +214,13 @@ def publish(out: Path, files: Mapping[str, bytes | Path]) -> WriteStats:
     return WriteStats(written, unchanged, len(removed), tuple(sorted(changed)))
 
 
-def _same(previous: Path, content: bytes | Path) -> bool:
+def _same(previous: Path, content: Content) -> bool:
     try:
         stat = previous.stat()
     except OSError:
         return False
+    if isinstance(content, Keep):
+        return True
     if isinstance(content, bytes):
         return stat.st_size == len(content) and previous.read_bytes() == content
     try:
@@ -136,7 +230,7 @@ def _same(previous: Path, content: bytes | Path) -> bool:
     return stat.st_size == source.st_size and previous.read_bytes() == content.read_bytes()
 
 
-def _removed(out: Path, files: Mapping[str, bytes | Path]) -> list[str]:
+def _removed(out: Path, files: Mapping[str, Content]) -> list[str]:
     if not out.is_dir():
         return []
     names = (path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file())

@@ -1,0 +1,151 @@
+"""The persistent build cache in ``.briefing-cache/``.
+
+It keeps, per source file, the parsed front matter and the rendered Markdown (keyed by the
+file's bytes and everything that changes their rendering), and the fingerprint of every
+page last written. It is never trusted blindly: a file written by another version, a
+truncated or tampered file, or one whose signature does not match is ignored, and the
+build simply does the work again. The signature key lives in the user's cache folder,
+outside the site, so a cache shipped inside someone else's site is never unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import pickle
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefing import __version__
+from briefing.errors import ContentError
+from briefing.markdown import RenderedBody, Resolved
+from briefing.parse import ParsedSource
+
+CACHE_DIR = ".briefing-cache"
+FORMAT = 1
+StatKey = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    digest: str
+    """Of the file's bytes and the settings parsing depends on."""
+    source: ParsedSource | None
+    problems: tuple[ContentError, ...]
+
+
+@dataclass(frozen=True)
+class BodyEntry:
+    digest: str
+    """Of the Markdown text and the renderer's settings."""
+    body: RenderedBody
+    resolutions: tuple[tuple[str, Resolved], ...]
+    """Every link target the body resolved, and to what: if any now resolves differently
+    (an article it links to moved), the body is rendered again."""
+
+
+@dataclass
+class BuildCache:
+    stats: dict[str, tuple[StatKey, str]] = field(default_factory=dict)
+    """Source name -> (size, mtime, inode) and the digest of its bytes then."""
+    parsed: dict[str, ParsedEntry] = field(default_factory=dict)
+    bodies: dict[str, BodyEntry] = field(default_factory=dict)
+    out: str = ""
+    """The output folder the entries below describe."""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """Every file last written to ``out`` -> the fingerprint it was made from."""
+
+
+def stat_key(path: Path) -> StatKey | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def digest(*parts: bytes | str) -> str:
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        hasher.update(part.encode() if isinstance(part, str) else part)
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+def _key() -> bytes:
+    """The signing key, made once per user: the cache is only read if we wrote it."""
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "briefing"
+    path = home / "cache-key"
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}")
+        temporary.write_bytes(key)
+        temporary.chmod(0o600)
+        temporary.replace(path)
+        return path.read_bytes()
+    except OSError:
+        return key
+
+
+def _header() -> bytes:
+    return f"briefing-cache {FORMAT} {__version__}\n".encode()
+
+
+def cache_file(site_root: Path) -> Path:
+    return site_root / CACHE_DIR / "build.pickle"
+
+
+def load(site_root: Path) -> BuildCache:
+    """The cache, or an empty one when it is missing, foreign, stale or damaged."""
+    try:
+        data = cache_file(site_root).read_bytes()
+    except OSError:
+        return BuildCache()
+    header = _header()
+    if not data.startswith(header) or len(data) < len(header) + 32:
+        return BuildCache()
+    signature = data[len(header) : len(header) + 32]
+    payload = data[len(header) + 32 :]
+    if not hmac.compare_digest(signature, hmac.digest(_key(), payload, "sha256")):
+        return BuildCache()
+    try:
+        cache = pickle.loads(payload)
+    except Exception:
+        return BuildCache()
+    return cache if isinstance(cache, BuildCache) else BuildCache()
+
+
+def save(site_root: Path, cache: BuildCache) -> None:
+    """Write atomically; a cache that cannot be written only costs speed next time."""
+    path = cache_file(site_root)
+    payload = pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL)
+    signature = hmac.digest(_key(), payload, "sha256")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gitignore = path.parent / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n", encoding="utf-8")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(_header() + signature + payload)
+        temporary.replace(path)
+    except OSError:
+        pass
+
+
+def clean(site_root: Path) -> bool:
+    """Remove the cache folder; True when there was one."""
+    folder = site_root / CACHE_DIR
+    if not folder.is_dir():
+        return False
+    shutil.rmtree(folder)
+    return True
