@@ -7,6 +7,7 @@ photo. Each resolved link is recorded with its line so ``briefing check`` can ve
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ class RenderedBody:
     """Ids of headings, for ``#anchor`` checks."""
     links: tuple[Link, ...]
     words: int
+    digest: str = ""
+    """Of ``html``: lets pages fingerprint a body without hashing it again."""
 
 
 def make_markdown(settings: MarkdownSettings) -> MarkdownIt:
@@ -91,7 +94,8 @@ def render_body(md: MarkdownIt, text: str, resolve: Resolver) -> RenderedBody:
     )
     words = sum(len(token.content.split()) for token in tokens if token.type == "inline")
     body = md.renderer.render(tokens, md.options, env)
-    return RenderedBody(body, anchors, tuple(env["links"]), words)
+    digest = hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+    return RenderedBody(body, anchors, tuple(env["links"]), words, digest)
 
 
 def _anchor_slug(text: str) -> str:

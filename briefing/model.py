@@ -362,7 +362,7 @@ def assemble(
                     body.html,
                     body.anchors,
                     fields.extra,
-                    _digest(source.name, fields, body.html),
+                    _digest(source.name, fields, body.digest),
                 )
             )
 
@@ -466,7 +466,7 @@ def _article(
         anchors=body.anchors,
         words=body.words,
         extra=fields.extra,
-        fingerprint=_digest(source.name, fields, site_path, body.html, section, unique_tags),
+        fingerprint=_digest(source.name, fields, site_path, body.digest, section, unique_tags),
     )
 
 

@@ -8,6 +8,7 @@ undefined names are errors with a file and line, never empty strings.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.meta
 from markupsafe import Markup
 
 import briefing
@@ -38,10 +38,13 @@ class Theme:
     static_dirs: tuple[Path, ...]
     """Copied in order, later ones overwriting: built-in first, the site's last."""
     env: jinja2.Environment = field(repr=False)
+    _digests: dict[str, str] = field(default_factory=dict, repr=False)
 
     def digest(self, template: str) -> str:
         """Changes when the template or anything it extends, includes or imports changes."""
-        return _closure_digest(self.env, template)
+        if template not in self._digests:
+            self._digests[template] = _closure_digest(self.env, template)
+        return self._digests[template]
 
     def static_files(self) -> dict[str, Path]:
         """Site path (under ``static/``) -> file, the site's theme overriding built-in."""
@@ -98,7 +101,11 @@ def load_theme(
     )
 
 
+_REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
+
+
 def _closure_digest(env: jinja2.Environment, template: str) -> str:
+    """Hash the template's source and, transitively, every template it names literally."""
     seen: set[str] = set()
     pending = [template]
     digest = hashlib.blake2b(digest_size=16)
@@ -109,11 +116,7 @@ def _closure_digest(env: jinja2.Environment, template: str) -> str:
         seen.add(name)
         source = _template_source(env, name)
         digest.update(name.encode() + b"\0" + source.encode() + b"\0")
-        try:
-            referenced = jinja2.meta.find_referenced_templates(env.parse(source))
-        except jinja2.TemplateSyntaxError:
-            continue
-        pending.extend(sorted(ref for ref in referenced if ref))
+        pending.extend(sorted(_REFERENCE.findall(source)))
     return digest.hexdigest()
 
 

