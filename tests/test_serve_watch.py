@@ -1,0 +1,213 @@
+"""Saves on disk -> rebuilds, with a real watchdog observer: bursts coalesce, editors' temp
+files are ignored, rename-saves and new folders are followed, and a broken file keeps the
+last good pages while its problem is shown once."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from serve_helpers import DAY, Running, article, running, wait_until, write, write_site
+
+from briefing.build import BuildOptions, build
+from briefing.watch import Debouncer, SiteWatcher
+
+STORY = f"content/{DAY}/story.md"
+STORY_PAGE = f"{DAY.replace('-', '/')}/story/"
+EDITION_PAGE = f"{DAY.replace('-', '/')}/"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return write_site(
+        tmp_path / "site",
+        {
+            STORY: article("Harbour reopens", "The cranes are back."),
+            f"content/{DAY}/other.md": article("Trains run late", "Signals failed."),
+        },
+    )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_burst_of_saves_gives_a_few_rebuilds_and_the_final_state(
+    site: Path, tmp_path: Path
+) -> None:
+    with running(site) as server:
+        before = server.builds
+        for round_ in range(50):
+            write(site, STORY, article("Harbour reopens", f"Version {round_}."))
+        for number in range(100):
+            write(site, f"content/2026-03-18/brief-{number}.md", article(f"Brief {number}"))
+        for number in range(0, 100, 10):
+            (site / f"content/2026-03-18/brief-{number}.md").unlink()
+        (site / f"content/{DAY}/other.md").unlink()
+        assert server.wait_for_build(before)
+        after = server.settle()
+        clean = tmp_path / "clean"
+        options = BuildOptions(now=datetime.now(UTC), base_url=server.url, out=clean)
+        assert build(site, options).ok
+        assert snapshot(server.preview.out) == snapshot(clean)
+    assert 1 <= after - before <= 5, server.said()
+    assert "Version 49." in (clean / STORY_PAGE / "index.html").read_text(encoding="utf-8")
+
+
+EDITOR_LITTER = [
+    f"content/{DAY}/.story.md.swp",
+    f"content/{DAY}/.story.md.swx",
+    f"content/{DAY}/story.md~",
+    f"content/{DAY}/#story.md#",
+    f"content/{DAY}/.#story.md",
+    f"content/{DAY}/4913",
+    f"content/{DAY}/.goutputstream-XK2Q1",
+    f"content/{DAY}/story.md.tmp",
+    f"content/{DAY}/_notes.md",
+    "content/.git/index",
+    "themes/default/templates/.base.html.swp",
+    "themes/default/templates/base.html~",
+]
+
+
+def test_editor_temp_files_start_no_rebuild(site: Path) -> None:
+    """Litter first, then one real save: the one rebuild that follows names only that."""
+    for folder in {Path(name).parent for name in EDITOR_LITTER}:
+        (site / folder).mkdir(parents=True, exist_ok=True)
+    with running(site) as server:
+        before = server.builds
+        for name in EDITOR_LITTER:
+            write(site, name, "scratch")
+        write(site, STORY, article("Harbour reopens", "Real edit."))
+        assert server.wait_for_build(before)
+        server.settle()
+        rebuilds = server.said()[1:]
+    # Only the real save; a colleague editing the built-in theme may add a line of its own.
+    assert rebuilds[0].startswith(f"{STORY}: "), rebuilds
+    assert all(line.startswith((f"{STORY}: ", "(built-in theme)")) for line in rebuilds)
+
+
+def test_theme_templates_with_an_underscore_are_watched(tmp_path: Path) -> None:
+    seen: list[str] = []
+    watcher = SiteWatcher(tmp_path, seen.append, poll=False)
+    themes = tmp_path.resolve() / "themes"
+    folder = themes / "mine" / "templates"
+    assert watcher.relevant(themes, folder / "_macros.html") == "themes/mine/templates/_macros.html"
+    assert watcher.relevant(themes, folder / "_macros.html~") is None
+    assert watcher.relevant(themes, folder / "._macros.html.swp") is None
+    content = tmp_path.resolve() / "content"
+    assert watcher.relevant(content, content / DAY / "_notes.md") is None
+    assert watcher.relevant(content, content / DAY / "_edition.md") == f"content/{DAY}/_edition.md"
+
+
+def test_a_save_by_rename_is_followed(site: Path) -> None:
+    """vim: the old file becomes a backup, a new file takes its name. gedit and IDEs: a temp
+    file is written, then renamed over the original."""
+    with running(site) as server:
+        path = site / STORY
+        backup = path.with_name("story.md~")
+        path.rename(backup)
+        write(site, STORY, article("Harbour reopens", "Saved by vim."))
+        backup.unlink()
+        assert wait_until(lambda: "Saved by vim." in server.page_text(STORY_PAGE))
+
+        temp = path.with_name(".goutputstream-ABC123")
+        temp.write_text(article("Harbour reopens", "Saved by gedit."), encoding="utf-8")
+        os.replace(temp, path)
+        assert wait_until(lambda: "Saved by gedit." in server.page_text(STORY_PAGE))
+
+
+def test_a_new_day_folder_is_followed(site: Path) -> None:
+    with running(site) as server:
+        write(site, "content/2026-03-19/fresh.md", article("Fresh news", "First draft."))
+        assert wait_until(lambda: "First draft." in server.page_text("2026/03/19/fresh/"))
+        write(site, "content/2026-03-19/fresh.md", article("Fresh news", "Second draft."))
+        assert wait_until(lambda: "Second draft." in server.page_text("2026/03/19/fresh/"))
+        assert "Fresh news" in server.page_text("")
+
+
+def test_a_broken_file_keeps_the_last_good_pages_and_is_reported_once(site: Path) -> None:
+    with running(site) as server:
+        live = server.preview.live
+        good = server.page_text(STORY_PAGE)
+        assert "The cranes are back." in good
+        write(site, STORY, "---\ntitle: Harbour: reopens\ndate: 2026-03-17\n---\n\nBroken.\n")
+        assert wait_until(lambda: live.problems)
+        problem = live.problems[0]
+        assert problem["path"] == STORY
+        assert problem["line"] == 2
+        assert server.page_text(STORY_PAGE) == good
+
+        builds = server.builds
+        write(site, f"content/{DAY}/other.md", article("Trains run late", "Still late."))
+        assert server.wait_for_build(builds)
+        server.settle()
+        assert live.problems
+        reported = [line for line in server.said() if line.startswith(f"{STORY}:2")]
+        assert len(reported) == 1, server.said()
+
+        write(site, STORY, article("Harbour reopens", "Fixed."))
+        assert wait_until(lambda: not live.problems and "Fixed." in server.page_text(STORY_PAGE))
+
+
+def test_a_stylesheet_change_is_announced_as_css(site: Path) -> None:
+    write(site, "themes/default/static/style.css", "h1 { color: black; }\n")
+    with running(site) as server:
+        events = _listen(server)
+        write(site, "themes/default/static/style.css", "h1 { color: red; }\n")
+        assert _next_event(events) == "css"
+        write(site, STORY, article("Harbour reopens", "New words."))
+        assert _next_event(events) == "reload"
+
+
+def test_the_debouncer_runs_once_per_burst_and_again_after_late_notices() -> None:
+    runs: list[list[str]] = []
+    first_started, release = threading.Event(), threading.Event()
+
+    def action(paths: list[str]) -> None:
+        runs.append(paths)
+        first_started.set()
+        assert release.wait(10)
+
+    debouncer = Debouncer(action, quiet=0.05, max_wait=1.0)
+    debouncer.start()
+    try:
+        workers = [
+            threading.Thread(target=lambda n=n: [debouncer.notify(f"f{n}-{i}") for i in range(100)])
+            for n in range(10)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert first_started.wait(10)
+        debouncer.notify("late")
+        release.set()
+        assert wait_until(lambda: any("late" in run for run in runs))
+    finally:
+        release.set()
+        debouncer.stop()
+    assert sum(len(run) for run in runs) == 1001
+    assert len(runs) <= 4, [len(run) for run in runs]
+
+
+def _listen(server: Running) -> queue.SimpleQueue[bytes | None]:
+    return server.preview.live.hub.subscribe()
+
+
+def _next_event(events: queue.SimpleQueue[bytes | None], timeout: float = 15.0) -> str:
+    """The name of the next "css" or "reload" event."""
+    while True:
+        message = events.get(timeout=timeout)
+        assert message is not None
+        name = message.split(b"\n", 1)[0].removeprefix(b"event: ").decode()
+        if name in ("css", "reload"):
+            return name
