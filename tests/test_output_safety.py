@@ -127,17 +127,12 @@ def test_any_name_slugifies_to_a_safe_slug_or_nothing(text):
     assert "/" not in slug and "\\" not in slug and ".." not in slug
 
 
-@pytest.mark.parametrize("relative", ["../x", "/etc/passwd", "a/../../x", "a\\..\\x", "a\x00b"])
+@pytest.mark.parametrize(
+    "relative", ["../x", "/etc/passwd", "a/../../x", "a\\..\\x", "a\x00b", "a//b", "", "."]
+)
 def test_safe_join_refuses_paths_that_leave_the_root(tmp_path, relative):
     with pytest.raises(UnsafePath):
         safe_join(tmp_path, relative)
-
-
-def test_safe_join_refuses_a_symlink_that_leads_out(tmp_path):
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "link").symlink_to(tmp_path)
-    with pytest.raises(UnsafePath):
-        safe_join(tmp_path / "out", "link/x")
 
 
 # --out guards: refused before anything is touched
