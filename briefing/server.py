@@ -145,6 +145,11 @@ class EventHub:
         with self._lock:
             self._clients.discard(client)
 
+    def clients(self) -> int:
+        """How many streams are open (tests wait for a page to connect)."""
+        with self._lock:
+            return len(self._clients)
+
     def publish(self, event: str, data: object) -> None:
         message = event_message(event, data)
         with self._lock:
