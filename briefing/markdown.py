@@ -12,6 +12,7 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -147,10 +148,12 @@ def _resolve_links(state: StateCore) -> None:
             target = str(token.attrs[attr])
             resolved = resolve(target)
             token.attrs[attr] = resolved.href
-            fragment = target.partition("#")[2]
+            # markdown-it percent-encodes what the editor wrote (#café -> #caf%C3%A9);
+            # anchors and messages use the words as written.
+            fragment = unquote(target.partition("#")[2])
             links.append(
                 Link(
-                    target,
+                    unquote(target),
                     resolved.site_path,
                     fragment,
                     line,
