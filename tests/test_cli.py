@@ -249,3 +249,28 @@ def test_the_clock_comes_from_source_date_epoch(make_site, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1773000000")  # 2026-03-08: before the article
     site.built()
     assert not site.exists("2026/03/19/a/")
+
+
+def test_links_to_anchors_with_accents_check_clean(make_site):
+    site = make_site(
+        {
+            "content/2026-03-17/a.md": article(
+                "A", date="2026-03-17", body="[x](../2026-03-16/café.md#café) [y](b.md#über-uns)"
+            ),
+            "content/2026-03-16/café.md": article("Café", date="2026-03-16", body="## Café\n"),
+            "content/2026-03-17/b.md": article("B", date="2026-03-17", body="## Über uns\n"),
+        }
+    )
+    assert (site.check().code, site.check().err) == (0, "")
+    links = [a["href"] for a in site.built().page("2026/03/17/a/").select(".article-body a")]
+    assert links == ["/2026/03/16/caf%C3%A9/#caf%C3%A9", "/2026/03/17/b/#%C3%BCber-uns"]
+    assert site.page("2026/03/16/café/").select_one(".article-body h2")["id"] == "café"
+
+
+def test_a_broken_link_is_quoted_as_the_editor_wrote_it(make_site):
+    site = make_site(
+        {"content/2026-03-17/a.md": article("A", date="2026-03-17", body="[x](b.md#über)")}
+    )
+    assert site.check().errors == [
+        "content/2026-03-17/a.md:6: the link 'b.md#über' points to a file that does not exist"
+    ]
