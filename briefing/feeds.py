@@ -91,9 +91,7 @@ def atom_feed(site: Site, articles: Iterable[Article], self_path: str = "feed.xm
         href=links.absolute(self_path),
     )
     _element(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=links.absolute(""))
-    updated = max(
-        (a.modified for a in chosen), default=datetime(2000, 1, 1).astimezone(config.zone)
-    )
+    updated = max((a.modified for a in chosen), default=datetime(2000, 1, 1, tzinfo=config.zone))
     _element(feed, f"{{{ATOM}}}updated", isodate(updated))
     author = _element(feed, f"{{{ATOM}}}author")
     _element(author, f"{{{ATOM}}}name", config.title)
