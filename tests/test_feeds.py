@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 
 from conftest import article, soup
@@ -159,3 +160,20 @@ def test_the_feed_is_advertised_on_every_page(make_site):
     for path in site.html_pages():
         link = soup(path.read_bytes()).find("link", rel="alternate", type="application/atom+xml")
         assert link["href"] == "/feed.xml", path
+
+
+def test_an_empty_feed_does_not_depend_on_the_machines_time_zone(make_site, monkeypatch):
+    feeds = []
+    for zone in ("Asia/Tokyo", "America/New_York"):
+        site = make_site()
+        with monkeypatch.context() as patch:
+            patch.setenv("TZ", zone)
+            time.tzset()
+            try:
+                site.built()
+            finally:
+                patch.undo()
+                time.tzset()
+        feeds.append(site.file("feed.xml").read_bytes())
+        assert site.feed().entries == []
+    assert feeds[0] == feeds[1]
