@@ -6,6 +6,7 @@ discover -> parse -> select -> place -> render Markdown -> assemble -> plan -> c
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from briefing.cache import BodyEntry, BuildCache, ParsedEntry, StatKey, digest, stat_key
+from briefing.cache import BodyEntry, BuildCache, ParsedEntry, digest, stat_key
 from briefing.cache import load as load_cache
 from briefing.cache import save as save_cache
 from briefing.config import SiteConfig, load_config
@@ -26,6 +27,7 @@ from briefing.parse import ParsedSource, parse_source
 from briefing.render import PlannedPage, TemplateProblem, plan, render, site_context, with_sitemap
 from briefing.theme import Theme, load_theme
 from briefing.urls import Links, asset_path, output_file
+from briefing.workers import fork_map
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class BuildOptions:
     """Default: ``public/`` in the site folder."""
     strict_links: bool = False
     """Broken internal links are errors (``briefing check``) rather than warnings."""
+    workers: int = 1
+    """Processes for a cold build's per-file work; the preview keeps 1 (it has threads)."""
 
 
 @dataclass
@@ -80,15 +84,17 @@ def prepare(
         config = config.with_base_url(options.base_url)
     sources, found = discover(root, config.content_dir)
     problems += found
-    parsed, assets = _parse_all(sources, config, cache, problems)
+    assets = [source for source in sources if source.kind is Kind.ASSET]
+    asset_names = [source.name for source in assets]
+    parsed = _parse_all(sources, config, cache, problems, options.workers)
     chosen = select(parsed, options.now, drafts=options.drafts, future=options.future)
     placement, placed = place(config, chosen)
     problems += placed
-    bodies = _render_bodies(config, chosen, placement, assets, cache)
-    site = assemble(config, chosen, placement, bodies, assets)
+    bodies = _render_bodies(config, chosen, placement, asset_names, cache, options.workers)
+    site = assemble(config, chosen, placement, bodies, asset_names)
     theme, theme_problems = load_theme(config, {})
     problems += theme_problems
-    problems += _check_images(site, chosen, assets)
+    problems += _check_images(site, chosen, asset_names)
     if theme is None:
         return None, problems
     planned = with_sitemap(site, plan(site, theme))
@@ -98,27 +104,25 @@ def prepare(
     files: dict[str, Content] = {}
     fingerprints: dict[str, str] = {}
     owners: dict[str, str] = {}
-    context = site_context(site)
-    for page in planned:
+    rendered = _render_pages(theme, site, planned, reusable, options.workers)
+    for page, text in zip(planned, rendered, strict=True):
         name = output_file(page.path)
         fingerprints[name] = page.fingerprint
-        if reusable.get(name) == page.fingerprint:
-            _claim(files, owners, name, KEEP, page.path, problems)
+        if isinstance(text, ContentError):
+            if text not in problems:
+                problems.append(text)
             continue
-        try:
-            text = render(theme, site, context, page)
-        except TemplateProblem as failure:
-            if failure.problem not in problems:
-                problems.append(failure.problem)
-            continue
-        _claim(files, owners, name, text.encode("utf-8"), page.path, problems)
-    copies = {name: (path, name) for name, path in theme.static_files().items()}
+        _claim(files, owners, name, text, page.path, problems)
+    stamps = {source.name: source.stamp for source in assets}
+    copies = {name: (path, name, stat_key(path)) for name, path in theme.static_files().items()}
     for asset in site.assets:
-        copies[asset.path] = (config.content_dir / asset.file, f"content/{asset.file}")
-    for name, (path, owner) in copies.items():
-        stamp = f"file:{path}:{stat_key(path)}"
-        fingerprints[name] = stamp
-        _claim(files, owners, name, KEEP if reusable.get(name) == stamp else path, owner, problems)
+        path = config.content_dir / asset.file
+        copies[asset.path] = (path, f"content/{asset.file}", stamps.get(asset.file))
+    for name, (path, owner, stamp) in copies.items():
+        fingerprint = f"file:{path}:{stamp}"
+        fingerprints[name] = fingerprint
+        content = KEEP if reusable.get(name) == fingerprint else path
+        _claim(files, owners, name, content, owner, problems)
     return Prepared(config, site, theme, files, fingerprints), problems
 
 
@@ -131,12 +135,28 @@ class Builder:
         self.root = root
         self.options = options
         self.persistent = persistent
-        self.cache = load_cache(root) if persistent else BuildCache()
+        self.cache = BuildCache()
 
     def build(self, now: datetime | None = None) -> BuildResult:
-        """Build with the clock at ``now`` (default: the options' clock)."""
+        """Build with the clock at ``now`` (default: the options' clock).
+
+        The whole build holds the output's lock: a second build of the same site waits,
+        then starts from the first one's cache and output, never from a stale view.
+        """
         options = self.options if now is None else replace(self.options, now=now)
         out = options.out or self.root / "public"
+        try:
+            check_output(out, self.root)
+            with locked(out):
+                return self._build_locked(options, out)
+        except OutputRefused as refusal:
+            return BuildResult([ContentError(str(out), None, str(refusal))])
+        except OSError as exc:
+            return BuildResult([_write_problem(out, exc)])
+
+    def _build_locked(self, options: BuildOptions, out: Path) -> BuildResult:
+        if self.persistent:
+            self.cache = load_cache(self.root)
         prepared, problems = prepare(self.root, options, self.cache)
         result = BuildResult(problems)
         if prepared is None or not result.ok:
@@ -144,31 +164,30 @@ class Builder:
             return result
         result.site = prepared.site
         result.pages = sum(1 for name in prepared.files if name.endswith(".html"))
+        known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
         try:
-            check_output(out, self.root)
-            with locked(out):
-                known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
-                result.stats = publish(out, prepared.files, known)
+            result.stats = publish(out, prepared.files, known)
+        except OSError as exc:
+            self.cache.outputs = {}
+            problems.append(_write_problem(out, exc))
+        else:
             result.changed = list(result.stats.changed)
             self.cache.out = str(out.resolve())
             self.cache.outputs = prepared.fingerprints
-        except OutputRefused as refusal:
-            problems.append(ContentError(str(out), None, str(refusal)))
-        except OSError as exc:
-            self.cache.outputs = {}
-            problems.append(
-                ContentError(
-                    str(out),
-                    None,
-                    f"could not write the site: {exc.strerror or exc}",
-                    hint="check that the folder is writable and the disk has space; "
-                    "the previous site was left as it was",
-                )
-            )
         if self.persistent:
             save_cache(self.root, self.cache)
         result.problems = sort_problems(problems)
         return result
+
+
+def _write_problem(out: Path, exc: OSError) -> ContentError:
+    return ContentError(
+        str(out),
+        None,
+        f"could not write the site: {exc.strerror or exc}",
+        hint="check that the folder is writable and the disk has space; "
+        "the previous site was left as it was",
+    )
 
 
 def build(root: Path, options: BuildOptions, *, use_cache: bool = True) -> BuildResult:
@@ -177,52 +196,85 @@ def build(root: Path, options: BuildOptions, *, use_cache: bool = True) -> Build
 
 
 def _parse_all(
-    sources: list[SourceFile], config: SiteConfig, cache: BuildCache, problems: list[ContentError]
-) -> tuple[list[ParsedSource], list[str]]:
-    """Parse every source, reusing the cached result when the bytes are the same."""
-    parsed: list[ParsedSource] = []
-    assets: list[str] = []
-    stats: dict[str, tuple[StatKey, str]] = {}
-    entries: dict[str, ParsedEntry] = {}
-    for source in sources:
-        if source.kind is Kind.ASSET:
-            assets.append(source.name)
-            continue
-        key = stat_key(source.path)
+    sources: list[SourceFile],
+    config: SiteConfig,
+    cache: BuildCache,
+    problems: list[ContentError],
+    workers: int,
+) -> list[ParsedSource]:
+    """Parse every document, reusing the cached result when the file is unchanged."""
+    documents = [source for source in sources if source.kind is not Kind.ASSET]
+
+    def cached(source: SourceFile) -> tuple[str, ParsedEntry] | None:
         known = cache.stats.get(source.name)
         entry = cache.parsed.get(source.name)
-        if (
-            key is not None
-            and known is not None
-            and known[0] == key
-            and entry is not None
-            and entry.digest == _parse_key(known[1], source.kind, config.timezone)
-        ):
-            file_digest = known[1]
-        else:
-            try:
-                raw = source.path.read_bytes()
-            except OSError as exc:
-                problems.append(
-                    ContentError(
-                        f"content/{source.name}", None, f"could not be read: {exc.strerror}"
-                    )
-                )
-                continue
-            file_digest = digest(raw)
-            wanted = _parse_key(file_digest, source.kind, config.timezone)
-            if entry is None or entry.digest != wanted:
-                result, found = parse_source(source.name, source.kind, raw, config.timezone)
-                entry = ParsedEntry(wanted, result, tuple(found))
-        if key is not None:
-            stats[source.name] = (key, file_digest)
-        entries[source.name] = entry
+        if known is None or entry is None or known[0] != source.stamp:
+            return None
+        if entry.digest != _parse_key(known[1], source.kind, config.timezone):
+            return None
+        return known[1], entry
+
+    def parse(source: SourceFile) -> tuple[str, ParsedEntry] | ContentError:
+        try:
+            raw = source.path.read_bytes()
+        except OSError as exc:
+            return ContentError(
+                f"content/{source.name}", None, f"could not be read: {exc.strerror}"
+            )
+        file_digest = digest(raw)
+        wanted = _parse_key(file_digest, source.kind, config.timezone)
+        entry = cache.parsed.get(source.name)
+        if entry is None or entry.digest != wanted:
+            result, found = parse_source(source.name, source.kind, raw, config.timezone)
+            entry = ParsedEntry(wanted, result, tuple(found))
+        return file_digest, entry
+
+    reused = [cached(source) for source in documents]
+    todo = [source for source, hit in zip(documents, reused, strict=True) if hit is None]
+    fresh = iter(fork_map(parse, todo, workers))
+    cache.stats, cache.parsed = {}, {}
+    parsed: list[ParsedSource] = []
+    for source, hit in zip(documents, reused, strict=True):
+        outcome = hit if hit is not None else next(fresh)
+        if isinstance(outcome, ContentError):
+            problems.append(outcome)
+            continue
+        file_digest, entry = outcome
+        cache.stats[source.name] = (source.stamp, file_digest)
+        cache.parsed[source.name] = entry
         problems += entry.problems
         if entry.source is not None:
             parsed.append(entry.source)
-    cache.stats = stats
-    cache.parsed = entries
-    return parsed, assets
+    return parsed
+
+
+def _render_pages(
+    theme: Theme,
+    site: Site,
+    planned: list[PlannedPage],
+    reusable: Mapping[str, str],
+    workers: int,
+) -> list[Content | ContentError]:
+    """Each page's bytes, KEEP when its fingerprint says the last output is still right."""
+    context = site_context(site)
+    for name in {page.template for page in planned if page.template.endswith(".html")}:
+        # Compiled once here and inherited by the workers; a broken one is reported by
+        # render() with its file and line.
+        with contextlib.suppress(Exception):
+            theme.env.get_template(name)
+
+    def page_bytes(page: PlannedPage) -> bytes | ContentError:
+        try:
+            return render(theme, site, context, page).encode("utf-8")
+        except TemplateProblem as failure:
+            return failure.problem
+
+    todo = [page for page in planned if reusable.get(output_file(page.path)) != page.fingerprint]
+    fresh = iter(fork_map(page_bytes, todo, workers))
+    return [
+        KEEP if reusable.get(output_file(page.path)) == page.fingerprint else next(fresh)
+        for page in planned
+    ]
 
 
 def make_resolver(
@@ -262,28 +314,37 @@ def _render_bodies(
     placement: Placement,
     assets: list[str],
     cache: BuildCache,
+    workers: int,
 ) -> dict[str, RenderedBody]:
     """Markdown to HTML, reusing a cached body when its text, the settings and every link
     it resolved are unchanged."""
-    md = None
     links = Links(config.base_url)
     asset_set = set(assets)
     settings = repr((config.markdown, config.base_url))
-    bodies: dict[str, RenderedBody] = {}
-    entries: dict[str, BodyEntry] = {}
-    for source in sources:
-        resolve = make_resolver(source.name, placement.paths, asset_set, links)
-        wanted = digest(source.body, settings)
+    resolvers = {s.name: make_resolver(s.name, placement.paths, asset_set, links) for s in sources}
+    wanted = {source.name: digest(source.body, settings) for source in sources}
+
+    def current(source: ParsedSource) -> bool:
         entry = cache.bodies.get(source.name)
-        if entry is None or entry.digest != wanted or not _still_resolves(entry, resolve):
-            md = md or make_markdown(config.markdown)
-            recorder = _Recorder(resolve)
-            body = render_body(md, source.body, recorder)
-            entry = BodyEntry(wanted, body, tuple(recorder.seen.items()))
-        entries[source.name] = entry
-        bodies[source.name] = entry.body
+        return (
+            entry is not None
+            and entry.digest == wanted[source.name]
+            and all(resolvers[source.name](t) == r for t, r in entry.resolutions)
+        )
+
+    todo = [source for source in sources if not current(source)]
+    md = make_markdown(config.markdown) if todo else None
+
+    def render_one(source: ParsedSource) -> BodyEntry:
+        assert md is not None
+        recorder = _Recorder(resolvers[source.name])
+        body = render_body(md, source.body, recorder)
+        return BodyEntry(wanted[source.name], body, tuple(recorder.seen.items()))
+
+    fresh = dict(zip((s.name for s in todo), fork_map(render_one, todo, workers), strict=True))
+    entries = {s.name: fresh.get(s.name) or cache.bodies[s.name] for s in sources}
     cache.bodies = entries
-    return bodies
+    return {name: entry.body for name, entry in entries.items()}
 
 
 class _Recorder:
@@ -296,10 +357,6 @@ class _Recorder:
     def __call__(self, target: str) -> Resolved:
         self.seen[target] = self.resolve(target)
         return self.seen[target]
-
-
-def _still_resolves(entry: BodyEntry, resolve: Resolver) -> bool:
-    return all(resolve(target) == resolved for target, resolved in entry.resolutions)
 
 
 def planned_paths(planned: list[PlannedPage], site: Site, theme: Theme) -> set[str]:

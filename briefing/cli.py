@@ -19,6 +19,7 @@ from briefing.build import BuildOptions, BuildResult, build, prepare
 from briefing.cache import clean as clean_cache
 from briefing.errors import ContentError, has_errors
 from briefing.scaffold import ScaffoldError, init_site, new_article
+from briefing.workers import default_workers
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -50,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         command.add_argument(
             "--base-url", help="publish under this address instead of site.yaml's base_url"
+        )
+        command.add_argument(
+            "--jobs",
+            type=int,
+            default=default_workers(),
+            help="processes for a cold build (default: one per core)",
         )
 
     build_cmd = commands.add_parser("build", help="build the site into public/")
@@ -136,6 +143,7 @@ def _build(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         out=getattr(args, "out", None),
         strict_links=args.command == "check",
+        workers=max(1, args.jobs),
     )
     started = time.perf_counter()
     if args.command == "check":

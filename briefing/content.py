@@ -47,6 +47,8 @@ class SourceFile:
     name: str
     """Relative to content/, with forward slashes: ``2023-03-17/xi.md``."""
     kind: Kind
+    stamp: tuple[int, int, int]
+    """Size, modification time and inode when discovered: unchanged stamp, unchanged file."""
 
 
 def classify(name: str) -> Kind:
@@ -61,35 +63,48 @@ def classify(name: str) -> Kind:
 
 
 def discover(site_root: Path, content_dir: Path) -> tuple[list[SourceFile], list[ContentError]]:
-    """Every content file, sorted; links that point outside the site are refused."""
+    """Every content file, sorted; links that point outside the site are refused.
+
+    One ``stat`` per file (``scandir`` knows the rest), since this runs on every rebuild.
+    """
     problems: list[ContentError] = []
     found: list[SourceFile] = []
     if not content_dir.is_dir():
         return found, problems
     root = site_root.resolve()
-    for folder, dirs, files in os.walk(content_dir):
-        base = Path(folder)
-        for name in list(dirs):
-            full = base / name
-            if is_ignored(name):
-                dirs.remove(name)
-            elif full.is_symlink():
-                dirs.remove(name)
-                problems.append(
-                    _link_problem(full, site_root, root, "links to folders are not followed")
+    pending = [(content_dir, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            where = display_path(folder, site_root)
+            problems.append(ContentError(where, None, f"could not be read: {exc.strerror}"))
+            continue
+        folders = []
+        for entry in entries:
+            if is_ignored(entry.name):
+                continue
+            full = Path(entry.path)
+            leaves = entry.is_symlink() and (
+                entry.is_dir() or not full.resolve().is_relative_to(root)
+            )
+            if leaves:
+                reason = "links to folders are not followed" if entry.is_dir() else ""
+                problems.append(_link_problem(full, site_root, root, reason))
+                continue
+            if entry.is_dir():
+                folders.append((full, f"{prefix}{entry.name}/"))
+            elif entry.is_file():
+                stat = entry.stat()
+                name = prefix + entry.name
+                found.append(
+                    SourceFile(
+                        full, name, classify(name), (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                    )
                 )
-        dirs.sort()
-        for name in sorted(files):
-            if is_ignored(name):
-                continue
-            full = base / name
-            if full.is_symlink() and not full.resolve().is_relative_to(root):
-                problems.append(_link_problem(full, site_root, root, ""))
-                continue
-            if not full.is_file():
-                continue
-            relative = full.relative_to(content_dir).as_posix()
-            found.append(SourceFile(full, relative, classify(relative)))
+        pending.extend(reversed(folders))
+    found.sort(key=lambda source: source.name)
     return found, problems
 
 

@@ -1,0 +1,64 @@
+"""Use every core for the per-file work of a cold build.
+
+Workers are forked, so the function and the items (the model, the theme, the resolver)
+reach them by inheritance, not pickling; only results travel back. Output is the same as
+a serial run: results come back in input order. Small jobs and platforms without ``fork``
+run serially, and so does the preview server, which has threads (forking those is unsafe).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MIN_ITEMS = 64
+"""Below this, starting processes costs more than it saves."""
+
+_job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+"""Set in each forked worker by its initializer; never in the parent process."""
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _start(function: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    global _job
+    _job = (function, items)
+
+
+def _run(bounds: tuple[int, int]) -> list[Any]:
+    assert _job is not None
+    function, items = _job
+    return [function(items[index]) for index in range(*bounds)]
+
+
+def fork_map(
+    function: Callable[[Item], Result], items: Sequence[Item], workers: int
+) -> list[Result]:
+    """``[function(item) for item in items]``, spread over ``workers`` processes."""
+    if (
+        workers <= 1
+        or len(items) < MIN_ITEMS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return [function(item) for item in items]
+    chunk = max(16, len(items) // (workers * 8))
+    bounds = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(function, items)
+    ) as pool:
+        results: list[Result] = []
+        for part in pool.map(_run, bounds):
+            results.extend(part)
+    return results
