@@ -1,0 +1,309 @@
+"""The build cache and incremental builds: fast, but never wrong.
+
+The one trustworthy test of an incremental build is that its output equals a clean build,
+byte for byte, after every kind of edit an editor makes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import NOW, SiteDir, article, snapshot
+
+from briefing import build as build_module
+from briefing.build import Builder, BuildOptions
+from briefing.cache import cache_file
+
+FILES = {
+    "content/2026-03-16/rates.md": article(
+        "Rates held",
+        "2026-03-16T08:00:00",
+        "The bank held rates.\n\n## The vote\n\nIt was close.",
+        section="Business",
+        tags="[economy, banks]",
+        weight="1",
+    ),
+    "content/2026-03-16/storm.md": article(
+        "Storm nears coast", "2026-03-16T07:00:00", "Winds rose.", section="World", weight="2"
+    ),
+    "content/2026-03-17/xi.md": article(
+        "Xi visits Moscow",
+        "2026-03-17T09:00:00",
+        "See [yesterday's vote](../2026-03-16/rates.md#the-vote) and ![map](map.png).",
+        section="World",
+        tags="[china, russia]",
+    ),
+    "content/2026-03-17/map.png": b"\x89PNG\r\n\x1a\nnot really",
+    "content/2026-03-17/_edition.md": "---\ntitle: Tuesday\n---\n\nGood morning.\n",
+}
+
+
+def clean_build(site: SiteDir, tmp_path: Path) -> dict[str, bytes]:
+    """What a build from nothing, with no cache, makes of the site as it is now."""
+    out = tmp_path / f"clean-{len(list(tmp_path.iterdir()))}"
+    result = site.build("--no-cache", "--out", out)
+    assert result.code == 0, result.err
+    return snapshot(out)
+
+
+def assert_same_as_clean(site: SiteDir, tmp_path: Path) -> None:
+    result = site.build()
+    assert result.code == 0, result.err
+    assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
+EDITS: list[tuple[str, Callable[[SiteDir], None]]] = [
+    (
+        "edit body",
+        lambda s: s.write(
+            "content/2026-03-17/xi.md", FILES["content/2026-03-17/xi.md"].replace("See", "Read")
+        ),
+    ),
+    (
+        "edit title shown in listings",
+        lambda s: s.write(
+            "content/2026-03-16/storm.md",
+            article(
+                "Storm hits coast",
+                "2026-03-16T07:00:00",
+                "Winds rose.",
+                section="World",
+                weight="2",
+            ),
+        ),
+    ),
+    (
+        "rename linked article",
+        lambda s: os.replace(
+            s.root / "content/2026-03-16/rates.md", s.root / "content/2026-03-16/rate-decision.md"
+        ),
+    ),
+    (
+        "fix the link to it",
+        lambda s: s.write(
+            "content/2026-03-17/xi.md",
+            FILES["content/2026-03-17/xi.md"].replace("rates.md", "rate-decision.md"),
+        ),
+    ),
+    (
+        "add article",
+        lambda s: s.write(
+            "content/2026-03-17/new.md",
+            article("New story", "2026-03-17T10:00:00", "Fresh.", section="Science"),
+        ),
+    ),
+    ("delete article", lambda s: s.remove("content/2026-03-16/storm.md")),
+    (
+        "change section",
+        lambda s: s.write(
+            "content/2026-03-17/new.md",
+            article("New story", "2026-03-17T10:00:00", "Fresh.", section="Climate"),
+        ),
+    ),
+    (
+        "edit edition note",
+        lambda s: s.write(
+            "content/2026-03-17/_edition.md", "---\ntitle: Tuesday briefing\n---\n\nHello.\n"
+        ),
+    ),
+    ("replace image", lambda s: s.write("content/2026-03-17/map.png", b"\x89PNG\r\n\x1a\nanother")),
+    (
+        "override a template",
+        lambda s: s.write(
+            "themes/default/templates/404.html",
+            "{% extends 'base.html' %}{% block main %}<h1>Lost</h1>{% endblock %}",
+        ),
+    ),
+    (
+        "change site.yaml",
+        lambda s: s.write(
+            "site.yaml",
+            (s.root / "site.yaml").read_text().replace("The Test Briefing", "The Tested Briefing"),
+        ),
+    ),
+    (
+        "change time zone",
+        lambda s: s.write(
+            "site.yaml",
+            (s.root / "site.yaml").read_text().replace("America/Los_Angeles", "Asia/Shanghai"),
+        ),
+    ),
+    ("remove the template override", lambda s: s.remove("themes/default/templates/404.html")),
+]
+
+
+def test_cached_output_equals_a_clean_build_after_every_kind_of_edit(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    site = make_site(FILES)
+    assert_same_as_clean(site, tmp_path)
+    for _name, edit in EDITS:
+        edit(site)
+        assert_same_as_clean(site, tmp_path)
+
+
+def test_new_slug_on_a_linked_article_updates_the_link_in_the_unchanged_article(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    site = make_site(FILES).built()
+    site.write(
+        "content/2026-03-16/rates.md",
+        FILES["content/2026-03-16/rates.md"].replace(
+            "title: Rates held", "title: Rates held\nslug: held"
+        ),
+    )
+    assert site.build().code == 0
+    links = [a["href"] for a in site.page("2026/03/17/xi/").select(".article-body a")]
+    assert links == ["/2026/03/16/held/#the-vote"]
+
+
+def test_unchanged_site_rebuilds_without_parsing_or_rendering_anything(
+    make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(FILES).built()
+    before = {p: p.stat().st_mtime_ns for p in site.out.rglob("*") if p.is_file()}
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed or rendered again")
+
+    monkeypatch.setattr(build_module, "parse_source", refuse)
+    monkeypatch.setattr(build_module, "render_body", refuse)
+    monkeypatch.setattr(build_module, "render", refuse)
+    assert site.build().code == 0
+    after = {p: p.stat().st_mtime_ns for p in site.out.rglob("*") if p.is_file()}
+    assert after == before, "unchanged files were rewritten"
+
+
+def test_one_edited_article_rewrites_only_the_pages_that_show_it(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    site = make_site(FILES)
+    options = BuildOptions(now=NOW, out=site.out)
+    builder = Builder(site.root, options)
+    assert builder.build().ok
+    site.write(
+        "content/2026-03-16/storm.md",
+        article(
+            "Storm reaches coast", "2026-03-16T07:00:00", "Winds rose.", section="World", weight="2"
+        ),
+    )
+    result = builder.build()
+    assert result.ok, result.problems
+    assert "2026/03/16/storm/index.html" in result.changed
+    assert "2026/03/16/index.html" in result.changed
+    assert "sections/world/index.html" in result.changed
+    assert "feed.xml" in result.changed
+    # Pages that do not show the storm story were neither rendered nor written.
+    for untouched in ("2026/03/17/xi/index.html", "2026/03/17/index.html", "tags/china/index.html"):
+        assert untouched not in result.changed
+    # The rates page shows the storm story as its "next" link, so it follows.
+    assert "2026/03/16/rates/index.html" in result.changed
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: b"",
+        lambda data: b"briefing-cache 999 0.0\n" + data.split(b"\n", 1)[1],
+        lambda data: data[:-10] + b"0123456789",
+        lambda data: os.urandom(len(data)),
+    ],
+    ids=["truncated", "empty", "other-version", "tampered", "garbage"],
+)
+def test_damaged_cache_is_ignored_and_the_output_stays_right(
+    make_site: Callable[..., SiteDir], tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    site = make_site(FILES).built()
+    path = cache_file(site.root)
+    path.write_bytes(damage(path.read_bytes()))
+    site.write("content/2026-03-17/xi.md", article("Xi arrives in Moscow", "2026-03-17T09:00:00"))
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_cache_from_another_machine_is_not_trusted(
+    make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(FILES).built()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-user"))
+    site.write("content/2026-03-16/storm.md", article("Storm passes", "2026-03-16T07:00:00"))
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_parallel_build_is_byte_identical_to_a_single_process_build(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    files: dict[str, str | bytes] = dict(FILES)
+    for index in range(120):
+        files[f"content/2026-03-{10 + index % 7:02d}/story-{index}.md"] = article(
+            f"Story {index}",
+            f"2026-03-{10 + index % 7:02d}T0{index % 10}:00:00",
+            f"Body of story {index} with *emphasis* and [a link](https://example.com/{index}).",
+            section=["World", "Business", "Science"][index % 3],
+            tags=f"[tag-{index % 9}]",
+        )
+    site = make_site(files)
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    assert site.build("--no-cache", "--jobs", "1", "--out", serial).code == 0
+    assert site.build("--no-cache", "--jobs", "2", "--out", parallel).code == 0
+    assert snapshot(serial) == snapshot(parallel)
+    assert len(snapshot(serial)) > 150
+
+
+def test_two_builds_at_once_end_with_one_complete_site(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    site = make_site(FILES)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))}
+    command = [sys.executable, "-m", "briefing", "build", str(site.root)]
+    runs = [subprocess.Popen(command, env=env, stderr=subprocess.PIPE) for _ in range(3)]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
+def test_briefing_clean_removes_the_cache(make_site: Callable[..., SiteDir]) -> None:
+    from conftest import run_cli
+
+    site = make_site(FILES).built()
+    assert cache_file(site.root).is_file()
+    assert run_cli("clean", site.root).code == 0
+    assert not cache_file(site.root).exists()
+    assert site.build().code == 0
+
+
+def test_no_cache_build_leaves_no_cache_behind(make_site: Callable[..., SiteDir]) -> None:
+    site = make_site(FILES)
+    assert site.build("--no-cache").code == 0
+    assert not cache_file(site.root).exists()
+
+
+def test_deleted_article_disappears_from_output_and_listings(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    site = make_site(FILES).built()
+    site.remove("content/2026-03-16/storm.md")
+    assert site.build().code == 0
+    assert not (site.out / "2026/03/16/storm").exists()
+    titles = [a.get_text() for a in site.page("2026/03/16/").select(".card-title a")]
+    assert titles == ["Rates held"]
+    assert "Storm" not in (site.out / "feed.xml").read_text()
+
+
+def test_build_clock_moving_past_a_scheduled_article_publishes_it(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    site = make_site(FILES)
+    site.write("content/2026-03-21/later.md", article("Scheduled", "2026-03-21T06:00:00"))
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    assert not site.exists("2026/03/21/later/")
+    assert builder.build(now=datetime(2026, 3, 22, tzinfo=UTC)).ok
+    assert site.exists("2026/03/21/later/")
