@@ -31,6 +31,11 @@ SETTINGS: dict[str, str] = {
     "markdown": "Markdown settings: allow_html (let raw HTML through, default false), "
     "typographer (curly quotes and dashes, default true).",
     "extra": "Anything a theme wants: passed to templates as site.extra.",
+    "deploy": "Where `briefing deploy` publishes: target name -> settings, e.g. "
+    "{type: folder, path: ...} or {type: s3, bucket: ...}. Read by briefing/deploy.py; "
+    "credentials never go here.",
+    "email": "The email edition: from, reply_to, list_unsubscribe, list_unsubscribe_post. "
+    "Read by briefing/email.py.",
 }
 
 
@@ -84,8 +89,12 @@ def normalise_base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
-    """Read ``root/site.yaml``; None with problems when it cannot be used."""
+def read_site_yaml(root: Path) -> tuple[FieldReader | None, list[ContentError]]:
+    """``root/site.yaml`` parsed, as a reader whose problems name site.yaml and the line.
+
+    ``load_config`` reads the build's settings from it; commands with settings of their own
+    (``deploy``, ``email``) read their mapping from it the same way.
+    """
     path = root / CONFIG_FILE
     if not path.is_file():
         return None, [
@@ -104,7 +113,14 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
     if values is None:
         return None, problems
     source = SourceText(text, values, lines)
-    reader = FieldReader(CONFIG_FILE, source, values, "", problems)
+    return FieldReader(CONFIG_FILE, source, values, "", problems), problems
+
+
+def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
+    """Read ``root/site.yaml``; None with problems when it cannot be used."""
+    reader, problems = read_site_yaml(root)
+    if reader is None:
+        return None, problems
     config = SiteConfig(root=root, title=reader.text("title", required=True))
     description = reader.text("description")
     base_url = reader.url("base_url") or config.base_url
