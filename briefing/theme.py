@@ -77,9 +77,52 @@ def load_theme(
         ]
     if own.resolve() != builtin.resolve():
         template_dirs.append(builtin / "templates")
+    env = _environment(config, template_dirs, filters)
+    return (
+        Theme(config.theme, tuple(template_dirs), tuple(d for d in static_dirs if d.is_dir()), env),
+        [],
+    )
+
+
+def load_email_templates(
+    config: SiteConfig, filters: dict[str, Callable[..., Any]]
+) -> tuple[jinja2.Environment | None, list[ContentError]]:
+    """The email edition's templates: ``themes/<name>/email/`` of the site, then the built-in
+    theme's ``email/``, with the same filters and strictness as the site's templates.
+
+    ``.txt`` templates (the plain-text part) are the one thing not autoescaped: their output
+    is never read as HTML, and ``&amp;`` in a plain-text email would be a visible mistake.
+    """
+    builtin = builtin_theme_dir()
+    own = config.root / "themes" / config.theme
+    if not own.is_dir() and config.theme != "default":
+        return None, [
+            ContentError(
+                "site.yaml",
+                None,
+                f'theme: "{config.theme}" was not found',
+                hint=f"create themes/{config.theme}/email/, or use theme: default",
+            )
+        ]
+    template_dirs = [own / "email"] if own.is_dir() else []
+    if own.resolve() != builtin.resolve():
+        template_dirs.append(builtin / "email")
+    return _environment(config, template_dirs, filters, escape_txt=False), []
+
+
+def _environment(
+    config: SiteConfig,
+    template_dirs: list[Path],
+    filters: dict[str, Callable[..., Any]],
+    *,
+    escape_txt: bool = True,
+) -> jinja2.Environment:
+    autoescape: bool | Callable[[str | None], bool] = True
+    if not escape_txt:
+        autoescape = _escape_unless_txt
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
-        autoescape=True,
+        autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -95,10 +138,11 @@ def load_theme(
         with_dateline=with_dateline,
     )
     env.filters.update(filters)
-    return (
-        Theme(config.theme, tuple(template_dirs), tuple(d for d in static_dirs if d.is_dir()), env),
-        [],
-    )
+    return env
+
+
+def _escape_unless_txt(name: str | None) -> bool:
+    return not (name or "").endswith(".txt")
 
 
 _REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
