@@ -4,12 +4,12 @@ that it keeps answering while an event stream is held open."""
 from __future__ import annotations
 
 import os
-import selectors
+import queue
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -282,53 +282,52 @@ def test_network_mounts_are_recognised(tmp_path: Path) -> None:
     assert polling_hint(tmp_path, mounts) == ""
 
 
-def test_ctrl_c_stops_cleanly(site: Path, tmp_path: Path) -> None:
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     """The real command: URL shown, 0.0.0.0 warned about, Ctrl-C exits 0 with no traceback
     and the port is free again."""
     copy = write_site(tmp_path / "site", {f"content/{DAY}/story.md": article("Quiet day")})
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "briefing", "serve", str(copy), "--port", "0"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "briefing", "serve", str(copy), "--port", "0", "--host", "0.0.0.0"],
+        [*command, "--host", "0.0.0.0"],
         stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+    reader = threading.Thread(target=_read_lines, args=(process, lines), daemon=True)
+    reader.start()
+    said: list[str] = []
     try:
-        lines = _lines_until(process, "Serving", timeout=60)
-        port = int(lines[-1].split("http://127.0.0.1:")[1].split("/")[0])
+        while not said or "Serving" not in said[-1]:
+            line = lines.get(timeout=60)
+            assert line is not None, f"the server ended early: {said}"
+            said.append(line)
+        port = int(said[-1].split("http://127.0.0.1:")[1].split("/")[0])
         assert request(port, "/").status == 200
         process.send_signal(signal.SIGINT)
-        _, rest = process.communicate(timeout=30)
+        process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
-    output = "".join(lines) + rest.decode()
+    reader.join(timeout=10)
+    while (line := lines.get(timeout=10)) is not None:
+        said.append(line)
+    output = "".join(said)
     assert process.returncode == 0, output
     assert "Traceback" not in output
     assert "warning: --host 0.0.0.0" in output
-    assert "Stopped." in output
+    assert output.endswith("Stopped.\n")
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
 
 
-def _lines_until(process: subprocess.Popen[bytes], marker: str, timeout: float) -> list[str]:
-    """The process's stderr lines up to the one containing ``marker``, waiting at most
-    ``timeout`` seconds in all."""
+def _read_lines(process: subprocess.Popen[bytes], lines: queue.SimpleQueue[str | None]) -> None:
+    """Every line the process writes to stderr, then None when it closes."""
     assert process.stderr is not None
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stderr, selectors.EVENT_READ)
-        while not lines or marker not in lines[-1]:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                raise AssertionError(f"no {marker!r} line in time: {lines}")
-            line = process.stderr.readline()
-            if not line:
-                raise AssertionError(f"the server ended early: {lines}")
-            lines.append(line.decode())
-    return lines
+    for raw in process.stderr:
+        lines.put(raw.decode())
+    lines.put(None)
 
 
 def _read_until(reader: object, marker: bytes, limit: int = 65536) -> bytes:
