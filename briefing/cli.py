@@ -97,6 +97,23 @@ def _parser() -> argparse.ArgumentParser:
 
     init_cmd = commands.add_parser("init", help="create a new briefing site")
     init_cmd.add_argument("directory", type=Path, help="where to create it")
+
+    deploy_cmd = commands.add_parser(
+        "deploy", help="publish the built site to the targets in site.yaml's deploy:"
+    )
+    deploy_cmd.add_argument(
+        "site", nargs="?", default=".", type=Path, help="the site folder (default: here)"
+    )
+    deploy_cmd.add_argument("--target", help="only this target (default: every one)")
+    deploy_cmd.add_argument(
+        "--dry-run", action="store_true", help="list what would change, touch nothing"
+    )
+    deploy_cmd.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="the built site to publish (default: SITE/public)",
+    )
     return parser
 
 
@@ -118,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = new_article(args.site, args.title, args.date, args.section, build_clock())
             print(path)
             return EXIT_OK
+        if args.command == "deploy":
+            from briefing.deploy import command as deploy
+
+            return deploy(args.site, args.target, args.source, args.dry_run)
         if args.command == "init":
             init_site(args.directory, build_clock())
             _say(f"Created a site in {args.directory}; next: cd {args.directory} && briefing build")
