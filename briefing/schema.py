@@ -235,10 +235,16 @@ class FieldReader:
         return extra
 
 
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _show(value: Any) -> str:
+    """A value quoted in a message: shortened, and invisible characters spelled out, so a
+    carriage return or line separator cannot break or hide the message."""
     text = str(value)
     if len(text) > 60:
         text = text[:57] + "..."
+    text = _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
     return f'"{text}"'
 
 
