@@ -88,12 +88,33 @@ def open_live(page: Any, server: Running, path: str) -> None:
 def test_an_edit_shows_up_in_the_open_page(page: Any, server: Running) -> None:
     from playwright.sync_api import expect
 
+    other_tab = page.context.new_page()
+    open_live(other_tab, server, STORY_URL)
     open_live(page, server, STORY_URL)
     expect(page.locator("main")).to_contain_text("The cranes are back.")
     saved = time.monotonic()
     write(server.preview.root, STORY, article("Harbour reopens", "The cranes are busy again."))
     expect(page.locator("main")).to_contain_text("The cranes are busy again.", timeout=5000)
     print(f"save -> visible in the browser: {time.monotonic() - saved:.2f} s")
+    expect(other_tab.locator("main")).to_contain_text("The cranes are busy again.", timeout=5000)
+
+
+def test_the_scroll_position_survives_a_reload(page: Any, server: Running) -> None:
+    """What the editor notices. (Chromium restores it on its own too; the client's saved
+    position covers browsers and pages where that restoring falls short.)"""
+    from playwright.sync_api import expect
+
+    long_body = "\n\n".join(f"Paragraph {n} of a long report." for n in range(150))
+    write(server.preview.root, STORY, article("Harbour reopens", long_body))
+    open_live(page, server, STORY_URL)
+    expect(page.locator("main")).to_contain_text("Paragraph 149")
+    page.evaluate("window.scrollTo(0, 1500)")
+    page.wait_for_function("Math.abs(window.scrollY - 1500) < 2")
+    page.evaluate("window.__marker = 1")
+    write(server.preview.root, STORY, article("Harbour reopens", long_body + "\n\nThe end."))
+    expect(page.locator("main")).to_contain_text("The end.", timeout=5000)
+    assert page.evaluate("window.__marker") is None, "the page was reloaded"
+    page.wait_for_function("Math.abs(window.scrollY - 1500) < 2", timeout=5000)
 
 
 def test_a_stylesheet_change_applies_without_a_reload(page: Any, server: Running) -> None:
