@@ -3,13 +3,16 @@ site, slugs stay inside the output, and ``--out`` never points at something of v
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import article, snapshot
-from hypothesis import given
+from conftest import article, run_cli, snapshot, soup
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefing.output import MARKER
@@ -88,6 +91,14 @@ def test_a_slug_that_tries_to_leave_its_folder_is_refused(make_site, tmp_path, s
     outside_after = sorted(p for p in tmp_path.rglob("*") if site.out not in p.parents)
     new = [p for p in outside_after if p not in outside_before and not p.name.startswith(".")]
     assert new == []
+
+
+def test_an_invisible_character_in_a_refused_slug_is_spelled_out(make_site):
+    site = make_site({"content/2026-03-17/a.md": article("A", date="2026-03-17", slug='"a\\rb"')})
+    result = site.build()
+    assert result.errors == [
+        'content/2026-03-17/a.md:4: slug: "a\\rb" can\'t be used in a web address'
+    ]
 
 
 @pytest.mark.parametrize("slug", ["con", "NUL", "com1", "index"])
@@ -245,3 +256,87 @@ def test_a_symlinked_folder_pointing_outside_the_site_is_refused(make_site, tmp_
     result = site.build()
     assert result.code == 1
     assert "outside the site" in result.errors[0]
+
+
+# Property-based: whatever an editor (or a hostile contributor) writes in the fields that
+# become addresses and markup, the build gives a site or located errors, never a crash.
+
+_TRICKY = st.sampled_from(
+    [
+        "..",
+        "../..",
+        "/etc/passwd",
+        "a/b",
+        "a\\b",
+        "con",
+        "index",
+        "CON",
+        "\u0000",
+        "<script>alert(1)</script>",
+        "javascript:alert(1)",
+        "{{ 7*7 }}",
+        "-->",
+        "]]>",
+        "\u202eevil",
+        "🗞️",
+        "Straße",
+        "STRASSE",
+        "e\u0301",
+        "\u00e9",
+        "",
+        " ",
+        "2026-02-30",
+        "2026-03-17",
+        "NO",
+        "null",
+    ]
+)
+_VALUE = st.one_of(_TRICKY, st.text(max_size=12))
+_FIELDS = ("title", "slug", "section", "edition", "date", "byline", "dateline", "summary")
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    values=st.fixed_dictionaries({}, optional={name: _VALUE for name in _FIELDS}),
+    tags=st.lists(_VALUE, max_size=3),
+    image=st.none() | _VALUE,
+    source_url=st.none() | _VALUE,
+)
+def test_any_field_values_give_a_site_or_located_errors(values, tags, image, source_url):
+    fields = {"title": "T", "date": "2026-03-17", **values, "tags": tags}
+    if image is not None:
+        fields["image"] = {"src": image, "alt": "x"}
+    if source_url is not None:
+        fields["source"] = {"name": "S", "url": source_url}
+    text = (
+        "---\n"
+        + "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+        + "\n---\nB.\n"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "site"
+        (root / "content" / "2026-03-17").mkdir(parents=True)
+        (root / "site.yaml").write_text("title: T\n")
+        (root / "content" / "2026-03-17" / "a.md").write_text(text)
+        (root / "content" / "2026-03-17" / "b.md").write_text(
+            "---\ntitle: B\ndate: 2026-03-17\n---\n[a](a.md)\n"
+        )
+        result = run_cli("build", root)
+        assert result.code in (0, 1), result
+        for line in result.problems:
+            assert re.match(r"content/2026-03-17/[ab]\.md:\d+(:\d+)?: ", line), (line, text)
+        out = root / "public"
+        if result.code == 0:
+            written = [p for p in Path(folder).rglob("*") if p.is_file()]
+            assert all(
+                out in p.parents
+                or root / "content" in p.parents
+                or p.parent == root
+                or ".briefing-cache" in p.parts
+                for p in written
+            ), written
+            for page in out.rglob("*.html"):
+                scripts = soup(page.read_bytes()).find_all("script")
+                assert all(not s.string and s["src"].startswith("/static/") for s in scripts)
+        else:
+            assert not out.exists()
