@@ -395,10 +395,12 @@ def _deploy_folder(
     leaves the previous site, an interruption is finished by the next deploy."""
     wanted = {name: file.sha256 for name, file in local.items()}
     if dry_run:
-        changes = compare(wanted, _folder_hashes(target.path, local), ())
+        held = _folder_hashes(target.path, local)
+        changes = compare(wanted, held, held)
         return Report(target.name, target.where, changes, dry_run=True)
     try:
         with locked(target.path):
+            finish_interrupted(target.path)  # a deploy stopped half-way is finished first
             held = _folder_hashes(target.path, local)
             changes = compare(wanted, held, held)
             unchanged = set(changes.unchanged)
