@@ -8,23 +8,33 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from briefing.cache import BodyEntry, BuildCache, ParsedEntry, digest, stat_key
+from briefing.cache import CACHE_DIR, BodyEntry, BuildCache, ParsedEntry, digest, stat_key
 from briefing.cache import load as load_cache
 from briefing.cache import save as save_cache
 from briefing.config import SiteConfig, load_config
 from briefing.content import Kind, SourceFile, discover
 from briefing.errors import ContentError, at_line, has_errors, sort_problems
-from briefing.markdown import RenderedBody, Resolved, Resolver, make_markdown, render_body
+from briefing.images import RASTER, ImageProblem, Picture
+from briefing.images import process as process_image
+from briefing.markdown import (
+    PictureRef,
+    RenderedBody,
+    Resolved,
+    Resolver,
+    make_markdown,
+    render_body,
+)
 from briefing.model import Placement, Site, assemble, place, resolve_file, select
 from briefing.output import KEEP, Content, OutputRefused, WriteStats, check_output, locked, publish
 from briefing.parse import ParsedSource, parse_source
 from briefing.render import PlannedPage, TemplateProblem, plan, render, site_context, with_sitemap
+from briefing.schema import ArticleFields
 from briefing.theme import Theme, load_theme
 from briefing.urls import Links, asset_path, output_file
 from briefing.workers import fork_map
@@ -43,6 +53,8 @@ class BuildOptions:
     """Broken internal links are errors (``briefing check``) rather than warnings."""
     workers: int = 1
     """Processes for a cold build's per-file work; the preview keeps 1 (it has threads)."""
+    strict: bool = False
+    """Every warning (a photo without alt text, a misspelled field) is an error."""
 
 
 @dataclass
@@ -90,11 +102,22 @@ def prepare(
     chosen = select(parsed, options.now, drafts=options.drafts, future=options.future)
     placement, placed = place(config, chosen)
     problems += placed
-    bodies = _render_bodies(config, chosen, placement, asset_names, cache, options.workers)
-    site = assemble(config, chosen, placement, bodies, asset_names)
+    pictures, unreadable = _process_images(root, config, assets, options.workers)
+    links = Links(config.base_url)
+    refs = {
+        name: PictureRef(
+            picture.width,
+            picture.height,
+            picture.srcset(picture.full.mime, links),
+            picture.srcset("image/webp", links) if picture.full.mime != "image/webp" else "",
+        )
+        for name, picture in pictures.items()
+    }
+    bodies = _render_bodies(config, chosen, placement, asset_names, refs, cache, options.workers)
+    site = assemble(config, chosen, placement, bodies, asset_names, refs)
     theme, theme_problems = load_theme(config, {})
     problems += theme_problems
-    problems += _check_images(site, chosen, asset_names)
+    problems += _check_images(site, chosen, asset_names, unreadable, bodies)
     if theme is None:
         return None, problems
     planned = with_sitemap(site, plan(site, theme))
@@ -114,15 +137,25 @@ def prepare(
             continue
         _claim(files, owners, name, text, page.path, problems)
     stamps = {source.name: source.stamp for source in assets}
-    copies = {name: (path, name, stat_key(path)) for name, path in theme.static_files().items()}
+    copies = {
+        name: (path, name, str(stat_key(path))) for name, path in theme.static_files().items()
+    }
     for asset in site.assets:
-        path = config.content_dir / asset.file
-        copies[asset.path] = (path, f"content/{asset.file}", stamps.get(asset.file))
+        owner = f"content/{asset.file}"
+        picture = pictures.get(asset.file)
+        if picture is None:
+            path = config.content_dir / asset.file
+            copies[asset.path] = (path, owner, str(stamps.get(asset.file)))
+            continue
+        for variant in picture.variants:
+            copies[variant.path] = (variant.file, owner, "processed")
     for name, (path, owner, stamp) in copies.items():
         fingerprint = f"file:{path}:{stamp}"
         fingerprints[name] = fingerprint
         content = KEEP if reusable.get(name) == fingerprint else path
         _claim(files, owners, name, content, owner, problems)
+    if options.strict:
+        problems = [replace(p, warning=False) for p in problems]
     return Prepared(config, site, theme, files, fingerprints), problems
 
 
@@ -278,7 +311,11 @@ def _render_pages(
 
 
 def make_resolver(
-    source_name: str, paths: Mapping[str, str], assets: set[str], links: Links
+    source_name: str,
+    paths: Mapping[str, str],
+    assets: Collection[str],
+    links: Links,
+    pictures: Mapping[str, PictureRef] | None = None,
 ) -> Resolver:
     """Resolve what one file links to: other sources by their .md name, files under content/."""
 
@@ -294,13 +331,41 @@ def make_resolver(
             return Resolved(target, None, broken=True)
         if name is not None and name in assets:
             site_path = asset_path(name)
-            return Resolved(links.href(site_path) + fragment, site_path)
+            picture = pictures.get(name) if pictures else None
+            return Resolved(links.href(site_path) + fragment, site_path, picture=picture)
         if target.startswith("/"):
             site_path = parts.path.lstrip("/")
             return Resolved(links.href(site_path) + fragment, site_path)
         return Resolved(target, None, broken=True)
 
     return resolve
+
+
+def _process_images(
+    root: Path, config: SiteConfig, assets: list[SourceFile], workers: int
+) -> tuple[dict[str, Picture], dict[str, str]]:
+    """Every photo under content/, processed (or found processed in the image cache)."""
+    cache_dir = root / CACHE_DIR / "images"
+    photos = [a for a in assets if Path(a.name).suffix.lower() in RASTER]
+
+    def one(source: SourceFile) -> Picture | str:
+        try:
+            return process_image(
+                source.path, source.name, asset_path(source.name), config.images, cache_dir
+            )
+        except ImageProblem as problem:
+            return str(problem)
+        except OSError as exc:
+            return f"could not be read ({exc.strerror or exc})"
+
+    pictures: dict[str, Picture] = {}
+    unreadable: dict[str, str] = {}
+    for source, outcome in zip(photos, fork_map(one, photos, workers), strict=True):
+        if isinstance(outcome, str):
+            unreadable[source.name] = outcome
+        else:
+            pictures[source.name] = outcome
+    return pictures, unreadable
 
 
 def _parse_key(file_digest: str, kind: Kind, timezone: str) -> str:
@@ -313,6 +378,7 @@ def _render_bodies(
     sources: list[ParsedSource],
     placement: Placement,
     assets: list[str],
+    pictures: Mapping[str, PictureRef],
     cache: BuildCache,
     workers: int,
 ) -> dict[str, RenderedBody]:
@@ -321,8 +387,13 @@ def _render_bodies(
     links = Links(config.base_url)
     asset_set = set(assets)
     settings = repr((config.markdown, config.base_url))
-    resolvers = {s.name: make_resolver(s.name, placement.paths, asset_set, links) for s in sources}
-    wanted = {source.name: digest(source.body, settings) for source in sources}
+    resolvers = {
+        s.name: make_resolver(s.name, placement.paths, asset_set, links, pictures) for s in sources
+    }
+    wanted = {
+        source.name: digest(source.body, settings, str(_has_lead_image(source)))
+        for source in sources
+    }
 
     def current(source: ParsedSource) -> bool:
         entry = cache.bodies.get(source.name)
@@ -338,13 +409,18 @@ def _render_bodies(
     def render_one(source: ParsedSource) -> BodyEntry:
         assert md is not None
         recorder = _Recorder(resolvers[source.name])
-        body = render_body(md, source.body, recorder)
+        eager = not _has_lead_image(source)
+        body = render_body(md, source.body, recorder, eager_first_image=eager)
         return BodyEntry(wanted[source.name], body, tuple(recorder.seen.items()))
 
     fresh = dict(zip((s.name for s in todo), fork_map(render_one, todo, workers), strict=True))
     entries = {s.name: fresh.get(s.name) or cache.bodies[s.name] for s in sources}
     cache.bodies = entries
     return {name: entry.body for name, entry in entries.items()}
+
+
+def _has_lead_image(source: ParsedSource) -> bool:
+    return isinstance(source.fields, ArticleFields) and source.fields.image is not None
 
 
 class _Recorder:
@@ -418,25 +494,77 @@ def _check_links(
     return problems
 
 
-def _check_images(site: Site, sources: list[ParsedSource], assets: list[str]) -> list[ContentError]:
+def _check_images(
+    site: Site,
+    sources: list[ParsedSource],
+    assets: list[str],
+    unreadable: Mapping[str, str],
+    bodies: Mapping[str, RenderedBody],
+) -> list[ContentError]:
+    """Every photo an article shows exists and is readable; every body photo has alt text.
+
+    A broken photo nobody uses is only a warning on the file itself.
+    """
     texts = {s.name: s for s in sources}
     known = set(assets)
+    used: set[str] = set()
     problems = []
     for article in site.articles:
         image = article.image
-        if image is None or image.file is None or image.file in known:
+        if image is None or image.file is None:
+            continue
+        used.add(image.file)
+        reason = unreadable.get(image.file)
+        if image.file in known and reason is None:
             continue
         source = texts[article.file]
-        line = source.lines.get("image.src") or source.lines.get("image")
         problems.append(
             at_line(
                 f"content/{article.file}",
                 source.text,
-                line,
-                f"image.src: there is no picture at content/{image.file}",
-                hint="check the file name; a path is relative to the article's folder",
+                source.lines.get("image.src") or source.lines.get("image"),
+                f"image.src: content/{image.file} {reason}"
+                if reason
+                else f"image.src: there is no picture at content/{image.file}",
+                hint="check the file name (a path is relative to the article's folder), "
+                "and that it is a JPEG, PNG or WebP photo",
             )
         )
+    for source in sources:
+        for link in bodies[source.name].links if source.name in bodies else ():
+            if not link.image:
+                continue
+            line = source.body_line + link.line
+            name = resolve_file(source.name, unquote(urlsplit(link.target).path))
+            if name is not None and name in unreadable:
+                used.add(name)
+                problems.append(
+                    at_line(
+                        f"content/{source.name}",
+                        source.text,
+                        line,
+                        f"the picture {link.target!r}: content/{name} {unreadable[name]}",
+                        hint="replace it with a JPEG, PNG or WebP photo",
+                    )
+                )
+            if not link.alt:
+                problems.append(
+                    at_line(
+                        f"content/{source.name}",
+                        source.text,
+                        line,
+                        f"the picture {link.target!r} has no description for screen-reader users",
+                        hint="describe it between the brackets: ![What the photo shows](photo.jpg)",
+                        warning=True,
+                    )
+                )
+    for name, reason in sorted(unreadable.items()):
+        if name not in used:
+            problems.append(
+                ContentError(
+                    f"content/{name}", None, f"{reason}; it is published as it is", warning=True
+                )
+            )
     return problems
 
 

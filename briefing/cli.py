@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
             default=default_workers(),
             help="processes for a cold build (default: one per core)",
         )
+        command.add_argument(
+            "--strict", action="store_true", help="treat warnings (e.g. missing alt text) as errors"
+        )
 
     build_cmd = commands.add_parser("build", help="build the site into public/")
     site_options(build_cmd)
@@ -165,6 +168,7 @@ def _build(args: argparse.Namespace) -> int:
         out=getattr(args, "out", None),
         strict_links=args.command == "check",
         workers=max(1, args.jobs),
+        strict=args.strict,
     )
     started = time.perf_counter()
     if args.command == "check":

@@ -30,6 +30,8 @@ SETTINGS: dict[str, str] = {
     "feed": "Feed settings: size (how many articles the feed holds, default 20).",
     "markdown": "Markdown settings: allow_html (let raw HTML through, default false), "
     "typographer (curly quotes and dashes, default true).",
+    "images": "Photo settings: widths (resized copies, default [480, 960, 1600]), "
+    "quality (JPEG and WebP quality, default 82), webp (also make WebP copies, default true).",
     "extra": "Anything a theme wants: passed to templates as site.extra.",
     "deploy": "Where `briefing deploy` publishes: target name -> settings, e.g. "
     "{type: folder, path: ...} or {type: s3, bucket: ...}. Read by briefing/deploy.py; "
@@ -37,6 +39,14 @@ SETTINGS: dict[str, str] = {
     "email": "The email edition: from, reply_to, list_unsubscribe, list_unsubscribe_post. "
     "Read by briefing/email.py.",
 }
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    widths: tuple[int, ...] = (480, 960, 1600)
+    """Resized copies to make, in pixels; never wider than the original."""
+    quality: int = 82
+    webp: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class SiteConfig:
     trust_label: str = "Why you can trust us"
     feed_size: int = 20
     markdown: MarkdownSettings = field(default_factory=MarkdownSettings)
+    images: ImageSettings = field(default_factory=ImageSettings)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -160,6 +171,18 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
             ),
         )
         markdown_reader.extra(("allow_html", "typographer"))
+    images = config.images
+    images_reader = reader.mapping("images")
+    if images_reader is not None:
+        widths = tuple(
+            int(w) for w in images_reader.names("widths") if w.isdigit() and 16 <= int(w) <= 8000
+        )
+        images = ImageSettings(
+            widths=widths or images.widths,
+            quality=min(100, max(1, images_reader.integer("quality") or images.quality)),
+            webp=images_reader.flag("webp") if images_reader.present("webp") else True,
+        )
+        images_reader.extra(("widths", "quality", "webp"), strict=True)
     extra = reader.values.get("extra")
     reader.extra(SETTINGS, strict=True)
     config = replace(
@@ -174,6 +197,7 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
         trust_label=reader.text("trust_label") or config.trust_label,
         feed_size=max(1, feed_size),
         markdown=markdown,
+        images=images,
         extra=yaml12(extra) if isinstance(extra, dict) else {},
     )
     return config, problems

@@ -40,6 +40,19 @@ class Link:
     """Line in the body (0-based); the caller adds the body's offset in the file."""
     broken: bool = False
     image: bool = False
+    alt: str = ""
+    """For a picture: its description as written."""
+
+
+@dataclass(frozen=True)
+class PictureRef:
+    """What a page needs to show a processed photo responsively."""
+
+    width: int
+    height: int
+    srcset: str
+    """The original format's files."""
+    webp_srcset: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,11 @@ class Resolved:
     href: str
     site_path: str | None = None
     broken: bool = False
+    picture: PictureRef | None = None
+
+
+BODY_SIZES = "(min-width: 44rem) 42rem, 100vw"
+"""How wide a photo in an article body is shown: the theme's text column."""
 
 
 Resolver = Callable[[str], Resolved]
@@ -85,8 +103,12 @@ def make_markdown(settings: MarkdownSettings) -> MarkdownIt:
     return md
 
 
-def render_body(md: MarkdownIt, text: str, resolve: Resolver) -> RenderedBody:
-    env: dict[str, Any] = {"resolve": resolve, "links": []}
+def render_body(
+    md: MarkdownIt, text: str, resolve: Resolver, *, eager_first_image: bool = False
+) -> RenderedBody:
+    """``eager_first_image``: the body's first photo is the page's first (no lead photo),
+    so it loads at once instead of lazily."""
+    env: dict[str, Any] = {"resolve": resolve, "links": [], "eager": eager_first_image}
     tokens = md.parse(text, env)
     anchors = frozenset(
         str(token.attrs["id"])
@@ -148,6 +170,8 @@ def _resolve_links(state: StateCore) -> None:
             target = str(token.attrs[attr])
             resolved = resolve(target)
             token.attrs[attr] = resolved.href
+            if resolved.picture is not None and token.type == "image":
+                token.meta["picture"] = resolved.picture
             # markdown-it percent-encodes what the editor wrote (#café -> #caf%C3%A9);
             # anchors and messages use the words as written.
             fragment = unquote(target.partition("#")[2])
@@ -159,6 +183,7 @@ def _resolve_links(state: StateCore) -> None:
                     line,
                     resolved.broken,
                     token.type == "image",
+                    token.content if token.type == "image" else "",
                 )
             )
 
@@ -181,9 +206,25 @@ def _render_image(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     token = tokens[idx]
-    token.attrSet("loading", "lazy")
+    if env.get("eager"):
+        env["eager"] = False
+    else:
+        token.attrSet("loading", "lazy")
     token.attrSet("decoding", "async")
-    return self.image(tokens, idx, options, env)
+    picture: PictureRef | None = token.meta.get("picture")
+    if picture is None:
+        return self.image(tokens, idx, options, env)
+    token.attrSet("srcset", picture.srcset)
+    token.attrSet("sizes", BODY_SIZES)
+    token.attrSet("width", str(picture.width))
+    token.attrSet("height", str(picture.height))
+    source = ""
+    if picture.webp_srcset:
+        source = (
+            f'<source type="image/webp" srcset="{html.escape(picture.webp_srcset)}" '
+            f'sizes="{BODY_SIZES}">'
+        )
+    return f"<picture>{source}{self.image(tokens, idx, options, env)}</picture>"
 
 
 def _render_paragraph_open(

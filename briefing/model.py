@@ -18,7 +18,7 @@ from typing import Any
 
 from briefing.config import SiteConfig
 from briefing.errors import ContentError, at_line
-from briefing.markdown import RenderedBody
+from briefing.markdown import PictureRef, RenderedBody
 from briefing.parse import ParsedSource
 from briefing.schema import ArticleFields, EditionFields, PageFields
 from briefing.urls import (
@@ -55,6 +55,13 @@ class Image:
     license: str
     file: str | None
     """The source under content/ (``2023-03-17/xi.jpg``); None for a web address."""
+    width: int | None = None
+    """Pixel size of the full image, when it is a processed photo (no layout shift)."""
+    height: int | None = None
+    srcset: str = ""
+    """Resized copies in the original format, for ``srcset``."""
+    webp_srcset: str = ""
+    """The same sizes as WebP, for a ``<source type="image/webp">``."""
 
 
 @dataclass(frozen=True)
@@ -319,6 +326,7 @@ def assemble(
     placement: Placement,
     bodies: Mapping[str, RenderedBody],
     assets: Iterable[str],
+    pictures: Mapping[str, PictureRef] | None = None,
 ) -> Site:
     """The frozen model. ``sources`` are the selected ones that ``place`` accepted."""
     links = Links(config.base_url)
@@ -344,7 +352,9 @@ def assemble(
             site_path = placement.paths.get(source.name)
             if site_path is None and not is_curated_link(source):
                 continue
-            articles.append(_article(source, fields, site_path, placement, body, links, topic))
+            articles.append(
+                _article(source, fields, site_path, placement, body, links, topic, pictures or {})
+            )
         elif isinstance(fields, EditionFields) and source.name in placement.paths:
             day = day_folder(source.name.split("/")[0])
             if day is not None:
@@ -422,10 +432,12 @@ def _article(
     body: RenderedBody,
     links: Links,
     topic: Any,
+    pictures: Mapping[str, PictureRef],
 ) -> Article:
     image = None
     if fields.image is not None:
         resolved = resolve_file(source.name, fields.image.src)
+        picture = pictures.get(resolved) if resolved else None
         image = Image(
             url=links.href(asset_path(resolved)) if resolved else fields.image.src,
             alt=fields.image.alt,
@@ -434,6 +446,10 @@ def _article(
             creator=fields.image.creator,
             license=fields.image.license,
             file=resolved,
+            width=picture.width if picture else None,
+            height=picture.height if picture else None,
+            srcset=picture.srcset if picture else "",
+            webp_srcset=picture.webp_srcset if picture else "",
         )
     section = topic("section", fields.section) if fields.section else None
     tag_topics = tuple(t for t in (topic("tag", name) for name in fields.tags) if t is not None)

@@ -64,6 +64,31 @@ Files = Mapping[str, str | bytes | None] | str
 _BLOCK_HEADER = re.compile(r"^-- (\S.*?) --$", re.MULTILINE)
 
 
+def photo(width: int = 64, height: int = 48, kind: str = "JPEG", *, gps: bool = False) -> bytes:
+    """A real picture (Pillow-made): published photos are decoded, resized and stripped."""
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), (30, 90, 150))
+    for x in range(0, width, 4):
+        image.putpixel((x, x * height // max(1, width)), (250, 200, 0))
+    buffer = io.BytesIO()
+    if gps:
+        exif = Image.Exif()
+        exif[0x010E] = "camera caption"  # ImageDescription
+        exif[0x8825] = {1: "N", 2: (52.0, 22.0, 0.0), 3: "E", 4: (4.0, 54.0, 0.0)}  # GPS
+        image.save(buffer, kind, exif=exif)
+    else:
+        image.save(buffer, kind)
+    return buffer.getvalue()
+
+
+def picture_size(path: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
 def article(
     title: str = "A headline", date: str = "2026-03-17T09:00:00", body: str = "Text.", **fields: str
 ) -> str:

@@ -3,7 +3,7 @@ page, images and files copied from content/, and themes that override the built-
 
 from __future__ import annotations
 
-from conftest import article, soup
+from conftest import article, photo, picture_size, soup
 
 XI = """\
 ---
@@ -38,7 +38,7 @@ Chinese President Xi Jinping will visit Russia from Monday to Wednesday.
 Russia's invasion of Ukraine is expected to dominate discussions.
 """
 
-JPEG = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
+JPEG = photo(120, 80)
 
 
 def xi_site(make_site, **more):
@@ -126,7 +126,7 @@ def test_figure_has_alt_text_caption_credit_and_an_enlarge_link(make_site):
     enlarge = figure.select_one("a.enlarge")
     assert enlarge["href"] == img["src"]
     assert enlarge.get_text(strip=True) == "Enlarge this image"
-    assert site.file("2026/03/17/xi-putin.jpg").read_bytes() == JPEG
+    assert picture_size(site.file("2026/03/17/xi-putin.jpg")) == (120, 80)
 
 
 def test_corrections_are_listed_with_their_dates(make_site):
@@ -253,12 +253,12 @@ def test_files_under_content_are_copied_to_the_matching_address(make_site):
     site = make_site(
         {
             "content/2026-03-17/a.md": article("A", date="2026-03-17"),
-            "content/2026-03-17/chart.png": b"\x89PNG-chart",
+            "content/2026-03-17/chart.png": photo(40, 30, "PNG"),
             "content/shared/logo.svg": "<svg/>",
             "content/docs/report.pdf": b"%PDF-1.4",
         }
     ).built()
-    assert site.file("2026/03/17/chart.png").read_bytes() == b"\x89PNG-chart"
+    assert picture_size(site.file("2026/03/17/chart.png")) == (40, 30)
     assert site.file("shared/logo.svg").read_text() == "<svg/>"
     assert site.file("docs/report.pdf").read_bytes() == b"%PDF-1.4"
 
@@ -281,10 +281,10 @@ def test_image_paths_relative_to_the_article_and_rooted_in_content_resolve(make_
 
             ![Logo](/shared/logo.png)
             """,
-            "content/2026-03-17/chart.png": b"png",
-            "content/2026-03-16/old.jpg": b"jpg",
-            "content/shared/cranes.jpg": b"jpg",
-            "content/shared/logo.png": b"png",
+            "content/2026-03-17/chart.png": photo(kind="PNG"),
+            "content/2026-03-16/old.jpg": photo(),
+            "content/shared/cranes.jpg": photo(),
+            "content/shared/logo.png": photo(kind="PNG"),
         }
     ).built()
     page = site.page("2026/03/17/a/")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import NOW, SiteDir, article, snapshot
+from conftest import NOW, SiteDir, article, photo, snapshot
 
 from briefing import build as build_module
 from briefing.build import Builder, BuildOptions
@@ -39,7 +39,7 @@ FILES = {
         section="World",
         tags="[china, russia]",
     ),
-    "content/2026-03-17/map.png": b"\x89PNG\r\n\x1a\nnot really",
+    "content/2026-03-17/map.png": photo(30, 20, "PNG"),
     "content/2026-03-17/_edition.md": "---\ntitle: Tuesday\n---\n\nGood morning.\n",
 }
 
@@ -112,7 +112,7 @@ EDITS: list[tuple[str, Callable[[SiteDir], None]]] = [
             "content/2026-03-17/_edition.md", "---\ntitle: Tuesday briefing\n---\n\nHello.\n"
         ),
     ),
-    ("replace image", lambda s: s.write("content/2026-03-17/map.png", b"\x89PNG\r\n\x1a\nanother")),
+    ("replace image", lambda s: s.write("content/2026-03-17/map.png", photo(32, 20, "PNG"))),
     (
         "override a template",
         lambda s: s.write(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import article, run_cli, snapshot
+from conftest import article, photo, run_cli, snapshot
 
 import briefing
 
@@ -234,7 +234,7 @@ def test_two_builds_of_the_same_input_are_byte_identical(make_site, tmp_path):
             ),
             "content/2026-03-17/b.md": article("B", date="2026-03-17T09:00:00", tags="[y]"),
             "content/2026-03-16/c.md": article("C", date="2026-03-16"),
-            "content/2026-03-17/p.jpg": b"jpg",
+            "content/2026-03-17/p.jpg": photo(),
         }
     )
     first, second = tmp_path / "first", tmp_path / "second"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 
-from conftest import article, soup
+from conftest import article, photo, soup
 
 FULL = """\
 ---
@@ -34,7 +34,7 @@ See [the earlier story](../2026-03-16/strike.md).
 def feed_site(make_site, **more):
     files = {
         "content/2026-03-17/port.md": FULL,
-        "content/2026-03-17/cranes.jpg": b"jpg",
+        "content/2026-03-17/cranes.jpg": photo(),
         "content/2026-03-16/strike.md": article("Strike enters third week", date="2026-03-16"),
         **more,
     }

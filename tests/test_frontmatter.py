@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SiteDir, article
+from conftest import SiteDir, article, photo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -343,7 +343,7 @@ def test_a_misspelled_image_caption_is_a_warning_naming_caption(make_site):
       captoin: Leaders meet
     ---
     """
-    site = make_site({XI: text, "content/photo.jpg": b"\xff\xd8jpeg"})
+    site = make_site({XI: text, "content/photo.jpg": photo()})
     result = site.build()
     assert result.code == 0
     assert result.warnings == [
@@ -360,7 +360,7 @@ def test_a_misspelled_image_field_is_a_warning_naming_image(make_site):
 
 def test_an_image_without_alt_text_is_a_warning_for_screen_reader_users(make_site):
     text = "---\ntitle: Xi\ndate: 2023-03-17\nimage:\n  src: /p.jpg\n---\n"
-    result = make_site({XI: text, "content/p.jpg": b"jpg"}).build()
+    result = make_site({XI: text, "content/p.jpg": photo()}).build()
     assert result.code == 0
     assert len(result.warnings) == 1
     assert result.warnings[0].startswith(f"{XI}:5: warning: image.alt is missing")

@@ -4,7 +4,7 @@ and nothing a reader's browser would run unless the site asked for raw HTML."""
 from __future__ import annotations
 
 import pytest
-from conftest import article, soup
+from conftest import article, photo, soup
 
 from briefing.config import MarkdownSettings
 from briefing.markdown import RenderedBody, Resolved, make_markdown, render_body
@@ -245,7 +245,7 @@ def test_hostile_front_matter_strings_are_escaped_on_every_page(make_site):
 
     Body.
     """
-    site = make_site({"content/2026-03-17/a.md": text, "content/p.jpg": b"jpg"})
+    site = make_site({"content/2026-03-17/a.md": text, "content/p.jpg": photo()})
     result = site.build()
     assert result.code == 0, result.err
     for path in site.html_pages():

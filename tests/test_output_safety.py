@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import article, run_cli, snapshot, soup
+from conftest import article, photo, run_cli, snapshot, soup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +34,7 @@ def good_site(make_site):
         {
             "content/2026-03-17/a.md": article("A", date="2026-03-17"),
             "content/2026-03-17/b.md": article("B", date="2026-03-17"),
-            "content/2026-03-17/p.jpg": b"jpg",
+            "content/2026-03-17/p.jpg": photo(),
         }
     ).built()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import article, broken_links, internal_targets, run_cli, soup
+from conftest import article, broken_links, internal_targets, photo, run_cli, soup
 
 BASE = "https://example.org/briefing/"
 ORIGIN = "https://example.org"
@@ -35,7 +35,7 @@ RICH = {
     See [yesterday](../2026-03-16/strike.md#talks), [the logo](/shared/logo.png),
     [the archive](/archive/) and ![the chart](chart.png "Rates since 2020").
     """,
-    "content/2026-03-17/chart.png": b"png",
+    "content/2026-03-17/chart.png": photo(kind="PNG"),
     "content/2026-03-17/link.md": """\
     ---
     title: Elsewhere
@@ -52,7 +52,7 @@ RICH = {
         section="World",
         body="## Talks\n\n[Back](../2026-03-17/rates.md)",
     ),
-    "content/shared/logo.png": b"png",
+    "content/shared/logo.png": photo(kind="PNG"),
     "content/pages/about.md": "---\ntitle: About\n---\n\n[Standards](trust.md)\n",
 }
 
