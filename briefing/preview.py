@@ -8,6 +8,7 @@ the HTTP server and the state the browsers are told about. Pages are built into
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from briefing.build import Builder, BuildOptions, BuildResult
+from briefing.config import CONFIG_FILE
 from briefing.errors import ContentError
 from briefing.server import WILDCARD, LiveState, PreviewHTTPServer
 from briefing.watch import Debouncer, SiteWatcher, describe, polling_hint
@@ -172,8 +174,8 @@ class Preview:
 
 def serve(root: Path, options: PreviewOptions, open_browser: bool = False) -> int:
     """Run the preview until Ctrl-C: 0 on a clean stop, 2 when it cannot start."""
-    if not root.is_dir():
-        _say(f"briefing: {root} is not a folder")
+    if not (root / CONFIG_FILE).is_file():
+        _say(f"briefing: {root} has no {CONFIG_FILE}; is it a site? (briefing init makes one)")
         return 2
     preview = Preview(root, options)
     try:
@@ -197,7 +199,8 @@ def serve(root: Path, options: PreviewOptions, open_browser: bool = False) -> in
     except KeyboardInterrupt:
         pass
     finally:
-        preview.stop()
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while stopping
+            preview.stop()
     _say("Stopped.")
     return 0
 

@@ -72,7 +72,7 @@ class SiteWatcher:
         self.root = root.resolve()
         self.on_change = on_change
         self.observer: BaseObserver = PollingObserver(timeout=0.5) if poll else Observer()
-        self._watches: dict[Path, ObservedWatch] = {}
+        self._watches: dict[Path, tuple[ObservedWatch, tuple[int, int]]] = {}
         self._lock = threading.Lock()
 
     def folders(self) -> list[tuple[Path, bool]]:
@@ -93,19 +93,23 @@ class SiteWatcher:
             self.observer.join(timeout=5)
 
     def refresh(self) -> None:
-        """Watch folders that appeared since the last look (a new content/), drop vanished ones."""
+        """Watch folders that appeared since the last look (a new content/), and watch again
+        any that was replaced (``rm -r content && git checkout content``): an inotify watch
+        follows the old folder, not the name."""
         with self._lock:
             for folder, recursive in self.folders():
-                present = folder.is_dir()
-                watch = self._watches.get(folder)
-                if present and watch is None:
+                identity = _identity(folder)
+                watched = self._watches.get(folder)
+                if watched is not None and watched[1] != identity:
+                    self.observer.unschedule(watched[0])
+                    del self._watches[folder]
+                    watched = None
+                if watched is None and identity is not None:
                     handler = _Handler(self, folder)
-                    self._watches[folder] = self.observer.schedule(
+                    watch = self.observer.schedule(
                         handler, str(folder), recursive=recursive, event_filter=CHANGES
                     )
-                elif not present and watch is not None:
-                    self.observer.unschedule(watch)
-                    del self._watches[folder]
+                    self._watches[folder] = (watch, identity)
 
     def relevant(self, folder: Path, path: Path) -> str | None:
         """The site path to report for an event at ``path`` seen under ``folder``, or None."""
@@ -123,6 +127,15 @@ class SiteWatcher:
         if folder.is_relative_to(self.root):
             return path.relative_to(self.root).as_posix()
         return "(built-in theme)/" + "/".join(parts)
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at this path now (device, inode), or None when there is none."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino) if folder.is_dir() else None
 
 
 class _Handler(FileSystemEventHandler):

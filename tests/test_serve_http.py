@@ -282,6 +282,10 @@ def test_network_mounts_are_recognised(tmp_path: Path) -> None:
     assert polling_hint(tmp_path, mounts) == ""
 
 
+def test_a_folder_without_site_yaml_is_refused(tmp_path: Path) -> None:
+    assert main(["serve", str(tmp_path), "--port", "0"]) == 2
+
+
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     """The real command: URL shown, 0.0.0.0 warned about, Ctrl-C exits 0 with no traceback
     and the port is free again."""

@@ -134,6 +134,23 @@ def test_a_new_day_folder_is_followed(site: Path) -> None:
         assert "Fresh news" in server.page_text("")
 
 
+def test_polling_follows_saves_too(site: Path) -> None:
+    """--poll: for network drives, Docker bind mounts and WSL shares, where inotify is deaf."""
+    with running(site, poll=True) as server:
+        write(site, STORY, article("Harbour reopens", "Seen by polling."))
+        assert wait_until(lambda: "Seen by polling." in server.page_text(STORY_PAGE), timeout=15)
+
+
+def test_a_replaced_content_folder_is_watched_again(site: Path) -> None:
+    with running(site) as server:
+        content = site / "content"
+        content.rename(site / "content-old")
+        write_site(site, {STORY: article("Harbour reopens", "From the new folder.")})
+        assert wait_until(lambda: "From the new folder." in server.page_text(STORY_PAGE))
+        write(site, STORY, article("Harbour reopens", "Edited in the new folder."))
+        assert wait_until(lambda: "Edited in the new folder." in server.page_text(STORY_PAGE))
+
+
 def test_a_broken_file_keeps_the_last_good_pages_and_is_reported_once(site: Path) -> None:
     with running(site) as server:
         live = server.preview.live
