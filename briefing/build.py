@@ -120,7 +120,7 @@ def prepare(
     problems += _check_images(site, chosen, asset_names, unreadable, bodies)
     if theme is None:
         return None, problems
-    planned = with_sitemap(site, plan(site, theme))
+    planned = with_sitemap(site, plan(site, theme, options.now))
     problems += _check_links(site, chosen, bodies, planned_paths(planned, site, theme), options)
     out = options.out or root / "public"
     reusable = cache.outputs if cache.out == str(out.resolve()) else {}

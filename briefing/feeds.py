@@ -6,6 +6,7 @@ XML cannot hold at all (form feeds from wire copy) are removed first, so feeds a
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -71,7 +72,9 @@ def article_html(article: Article, origin: str) -> str:
     return absolute_links("\n".join(parts), origin)
 
 
-def atom_feed(site: Site, articles: Iterable[Article], self_path: str = "feed.xml") -> str:
+def atom_feed(
+    site: Site, articles: Iterable[Article], self_path: str = "feed.xml", title: str | None = None
+) -> str:
     config = site.config
     links = site.links
     chosen = list(articles)
@@ -79,10 +82,10 @@ def atom_feed(site: Site, articles: Iterable[Article], self_path: str = "feed.xm
     feed = ET.Element(
         f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": config.language}
     )
-    _element(feed, f"{{{ATOM}}}title", config.title)
+    _element(feed, f"{{{ATOM}}}title", title or config.title)
     if config.description:
         _element(feed, f"{{{ATOM}}}subtitle", config.description)
-    _element(feed, f"{{{ATOM}}}id", links.absolute(""))
+    _element(feed, f"{{{ATOM}}}id", links.absolute(self_path))
     _element(
         feed,
         f"{{{ATOM}}}link",
@@ -136,3 +139,68 @@ def sitemap(site: Site, entries: Iterable[tuple[str, datetime | None]]) -> str:
 
 def robots(site: Site) -> str:
     return f"User-agent: *\nAllow: /\n\nSitemap: {site.links.absolute('sitemap.xml')}\n"
+
+
+def json_feed(site: Site, articles: Iterable[Article]) -> str:
+    """JSON Feed 1.1 with the same entries (and ids) as the Atom feed."""
+    config = site.config
+    links = site.links
+    items = []
+    for article in articles:
+        item: dict[str, object] = {
+            "id": entry_id(site, article),
+            "url": article.url if article.is_link else links.origin + article.url,
+            "title": xml_text(article.title),
+            "content_html": xml_text(article_html(article, links.origin)),
+            "date_published": isodate(article.published),
+            "date_modified": isodate(article.modified),
+        }
+        if article.summary:
+            item["summary"] = xml_text(article.summary)
+        if article.source is not None:
+            item["external_url"] = article.source.url
+        if article.image is not None:
+            image = article.image.url
+            item["image"] = links.origin + image if image.startswith("/") else image
+        if article.byline:
+            item["authors"] = [{"name": name} for name in article.byline]
+        topics = ([article.section.name] if article.section else []) + [
+            t.name for t in article.tags
+        ]
+        if topics:
+            item["tags"] = topics
+        items.append(item)
+    feed: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": config.title,
+        "home_page_url": links.absolute(""),
+        "feed_url": links.absolute("feed.json"),
+        "language": config.language,
+        "authors": [{"name": config.title, "url": links.absolute("")}],
+        "items": items,
+    }
+    if config.description:
+        feed["description"] = config.description
+    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+
+
+NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
+
+
+def news_sitemap(site: Site, articles: Iterable[Article]) -> str:
+    """Google News sitemap: the articles of the last two days, with their publication."""
+    ET.register_namespace("", SITEMAP)
+    ET.register_namespace("news", NEWS)
+    root = ET.Element(f"{{{SITEMAP}}}urlset")
+    for article in articles:
+        assert article.path is not None
+        url = _element(root, f"{{{SITEMAP}}}url")
+        _element(url, f"{{{SITEMAP}}}loc", site.links.absolute(article.path))
+        news = _element(url, f"{{{NEWS}}}news")
+        publication = _element(news, f"{{{NEWS}}}publication")
+        _element(publication, f"{{{NEWS}}}name", site.config.title)
+        _element(publication, f"{{{NEWS}}}language", site.config.language.split("-")[0])
+        _element(news, f"{{{NEWS}}}publication_date", isodate(article.published))
+        _element(news, f"{{{NEWS}}}title", article.title)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

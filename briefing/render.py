@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,9 @@ from typing import Any
 import jinja2
 
 from briefing.errors import ContentError, display_path
-from briefing.feeds import atom_feed, robots, sitemap
+from briefing.feeds import atom_feed, json_feed, news_sitemap, robots, sitemap
 from briefing.model import Article, Edition, Site, Topic
+from briefing.structured import absolute, edition_list, news_article, website
 from briefing.theme import MONTHS, Theme, builtin_theme_dir, long_date
 from briefing.urls import section_path, tag_path
 
@@ -66,6 +67,13 @@ class Meta:
     """Absolute; for a syndicated article, the original publisher's URL."""
     image: str = ""
     """Absolute URL of the page's picture, for link previews."""
+    permalink: str = ""
+    """This page's absolute URL (the canonical one may be the original publisher's)."""
+    image_alt: str = ""
+    structured_data: tuple[Mapping[str, Any], ...] = ()
+    """schema.org objects, printed as JSON-LD by the base template."""
+    article: Article | None = None
+    """On an article page: for ``article:`` preview tags."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,9 @@ class PlannedPage:
     fingerprint: str = field(default="", compare=False)
 
 
-GENERATED = ("feed.xml", "sitemap.xml", "robots.txt")
+GENERATED = ("feed.xml", "feed.json", "sitemap.xml", "news-sitemap.xml", "robots.txt")
+NEWS_SITEMAP_AGE = timedelta(days=2)
+"""Google News sitemaps list only articles published in the last two days."""
 
 
 def site_context(site: Site) -> SiteContext:
@@ -120,11 +130,12 @@ def site_context(site: Site) -> SiteContext:
     )
 
 
-def plan(site: Site, theme: Theme) -> list[PlannedPage]:
-    """Every page of the site, each with the fingerprint of what it reads."""
+def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
+    """Every page of the site, each with the fingerprint of what it reads. ``now`` is the
+    build's clock (the news sitemap lists the last two days)."""
     context = site_context(site)
     site_digest = _digest(context)
-    pages = list(_plan(site))
+    pages = list(_plan(site, now))
     planned = []
     for page in pages:
         template_digest = theme.digest(page.template) if page.template not in GENERATED else ""
@@ -137,26 +148,27 @@ def plan(site: Site, theme: Theme) -> list[PlannedPage]:
     return planned
 
 
-def _plan(site: Site) -> Iterator[PlannedPage]:
+def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
     config = site.config
     links = site.links
     latest = site.latest
 
-    def meta(kind: str, title: str, path: str, description: str = "", image: str = "") -> Meta:
+    def meta(kind: str, title: str, path: str, description: str = "") -> Meta:
         return Meta(
             kind,
             title,
             description or config.description,
             links.href(path),
-            links.absolute(path),
-            image,
+            canonical=links.absolute(path),
+            permalink=links.absolute(path),
         )
 
     home_reads = (latest.fingerprint,) if latest else ()
+    home_meta = replace(meta("home", config.title, ""), structured_data=tuple(website(site)))
     yield PlannedPage(
         "",
         "home.html",
-        {"meta": meta("home", config.title, ""), "edition": latest},
+        {"meta": home_meta, "edition": latest},
         home_reads,
         latest.articles[0].modified if latest and latest.articles else None,
     )
@@ -169,7 +181,10 @@ def _plan(site: Site) -> Iterator[PlannedPage]:
             edition.path,
             "edition.html",
             {
-                "meta": meta("edition", title, edition.path, edition.summary),
+                "meta": replace(
+                    meta("edition", title, edition.path, edition.summary),
+                    structured_data=(edition_list(site, edition, title),),
+                ),
                 "edition": edition,
                 "newer": newer,
                 "older": older,
@@ -182,10 +197,15 @@ def _plan(site: Site) -> Iterator[PlannedPage]:
             previous = readable[position - 1] if position > 0 else None
             following = readable[position + 1] if position + 1 < len(readable) else None
             assert article.path is not None
-            image = links.origin + article.image.url if article.image and article.image.file else ""
-            page_meta = meta("article", article.title, article.path, article.summary, image)
+            page_meta = replace(
+                meta("article", article.title, article.path, article.summary),
+                image=absolute(site, article.image.url) if article.image else "",
+                image_alt=(article.image.alt or "") if article.image else "",
+                structured_data=(news_article(site, article),),
+                article=article,
+            )
             if article.source is not None:
-                page_meta = Meta(**{**page_meta.__dict__, "canonical": article.source.url})
+                page_meta = replace(page_meta, canonical=article.source.url)
             yield PlannedPage(
                 article.path,
                 "article.html",
@@ -246,6 +266,44 @@ def _plan(site: Site) -> Iterator[PlannedPage]:
         {"articles": feed_articles},
         tuple(a.fingerprint for a in feed_articles),
     )
+    yield PlannedPage(
+        "feed.json",
+        "feed.json",
+        {"articles": feed_articles},
+        tuple(a.fingerprint for a in feed_articles),
+    )
+    for section in site.sections:
+        chosen = section.articles[: config.feed_size]
+        path = section_path(section.topic.slug) + "feed.xml"
+        yield PlannedPage(
+            path,
+            "feed.xml",
+            {"articles": chosen, "self": path, "title": f"{config.title}: {section.topic.name}"},
+            tuple(a.fingerprint for a in chosen),
+        )
+    recent = tuple(
+        a for a in site.articles if not a.is_link and now - a.published <= NEWS_SITEMAP_AGE
+    )
+    yield PlannedPage(
+        "news-sitemap.xml",
+        "news-sitemap.xml",
+        {"articles": recent},
+        tuple(a.fingerprint for a in recent),
+    )
+    photos = tuple(
+        (article, article.image) for article in site.articles if article.image is not None
+    )
+    syndicated = tuple(article for article in site.articles if article.source is not None)
+    yield PlannedPage(
+        "credits/",
+        "credits.html",
+        {
+            "meta": meta("credits", "Credits", "credits/"),
+            "photos": photos,
+            "syndicated": syndicated,
+        },
+        tuple(a.fingerprint for a in site.articles if a.image is not None or a.source),
+    )
     yield PlannedPage("robots.txt", "robots.txt", {}, ())
 
 
@@ -274,7 +332,12 @@ def _listing(
             f"{kind}.html",
             {
                 "meta": Meta(
-                    kind, title, site.config.description, links.href(path), links.absolute(path)
+                    kind,
+                    title,
+                    site.config.description,
+                    links.href(path),
+                    canonical=links.absolute(path),
+                    permalink=links.absolute(path),
                 ),
                 kind: topic,
                 "articles": chosen,
@@ -316,7 +379,16 @@ def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
 def render(theme: Theme, site: Site, context: SiteContext, page: PlannedPage) -> str:
     """One page's text. Raises ``TemplateProblem`` for a theme error."""
     if page.template == "feed.xml":
-        return atom_feed(site, page.context["articles"])
+        return atom_feed(
+            site,
+            page.context["articles"],
+            page.context.get("self", "feed.xml"),
+            page.context.get("title"),
+        )
+    if page.template == "feed.json":
+        return json_feed(site, page.context["articles"])
+    if page.template == "news-sitemap.xml":
+        return news_sitemap(site, page.context["articles"])
     if page.template == "sitemap.xml":
         return sitemap(site, page.context["entries"])
     if page.template == "robots.txt":

@@ -19,7 +19,17 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{p}{n}" for p in ("com", "lpt") for n in range(10)
 }
-RESERVED_SLUGS = _WINDOWS_RESERVED | {"index", "static", "feed", "archive", "sections", "tags"}
+RESERVED_SLUGS = _WINDOWS_RESERVED | {
+    "index",
+    "static",
+    "feed",
+    "archive",
+    "sections",
+    "tags",
+    "credits",
+    "search",
+    "pagefind",
+}
 """Names a slug may not take: device names some file systems refuse, and our own folders."""
 
 
