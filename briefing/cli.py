@@ -117,6 +117,15 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="the built site to publish (default: SITE/public)",
     )
+
+    email_cmd = commands.add_parser("email", help="write a day's edition as a newsletter .eml")
+    email_cmd.add_argument("day", nargs="?", help="the edition's day, YYYY-MM-DD (default: latest)")
+    email_cmd.add_argument(
+        "--site", type=Path, default=Path("."), help="the site folder (default: here)"
+    )
+    email_cmd.add_argument(
+        "--out", type=Path, help="the .eml to write (default: SITE/outbox/DAY.eml; - for stdout)"
+    )
     return parser
 
 
@@ -142,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from briefing.deploy import command as deploy
 
             return deploy(args.site, args.target, args.source, args.dry_run)
+        if args.command == "email":
+            from briefing.email import command as email
+
+            return email(args.site, args.day, args.out)
         if args.command == "init":
             init_site(args.directory, build_clock())
             _say(f"Created a site in {args.directory}; next: cd {args.directory} && briefing build")

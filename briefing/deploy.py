@@ -25,7 +25,7 @@ from html import unescape
 from pathlib import Path
 
 from briefing.config import read_site_yaml
-from briefing.errors import ContentError, has_errors
+from briefing.errors import ContentError, has_errors, sort_problems
 from briefing.output import KEEP, MARKER, Content, finish_interrupted, locked, publish
 from briefing.schema import FieldReader
 
@@ -449,14 +449,18 @@ def read_sizes(folder: Path) -> dict[str, tuple[Path, int]]:
 
 def command(site: Path, only: str | None, source: Path | None, dry_run: bool) -> int:
     """``briefing deploy``: every target (or ``only``), one after another; exit code."""
-    from briefing.cli import EXIT_CONTENT, EXIT_OK, EXIT_USAGE, report
+    from briefing.cli import EXIT_CONTENT, EXIT_OK, EXIT_USAGE
 
     if not site.is_dir():
         print(f"briefing: {site} is not a folder", file=sys.stderr)
         return EXIT_USAGE
     targets, problems = load_targets(site)
-    report(problems)
+    problems = sort_problems(problems)
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)
     if has_errors(problems):
+        errors = sum(1 for problem in problems if not problem.warning)
+        print(f"{errors} error{'s' if errors != 1 else ''}: nothing was deployed.", file=sys.stderr)
         return EXIT_CONTENT
     if only is not None:
         if only not in targets:
