@@ -35,6 +35,7 @@ from briefing.output import KEEP, Content, OutputRefused, WriteStats, check_outp
 from briefing.parse import ParsedSource, parse_source
 from briefing.render import PlannedPage, TemplateProblem, plan, render, site_context, with_sitemap
 from briefing.schema import ArticleFields
+from briefing.search import BUNDLE, SearchSkipped, build_index
 from briefing.theme import Theme, load_theme
 from briefing.urls import Links, asset_path, output_file
 from briefing.workers import fork_map
@@ -55,6 +56,8 @@ class BuildOptions:
     """Processes for a cold build's per-file work; the preview keeps 1 (it has threads)."""
     strict: bool = False
     """Every warning (a photo without alt text, a misspelled field) is an error."""
+    search: bool = True
+    """Build the search index (when site.yaml does not turn search off); the preview skips it."""
 
 
 @dataclass
@@ -154,6 +157,11 @@ def prepare(
         fingerprints[name] = fingerprint
         content = KEEP if reusable.get(name) == fingerprint else path
         _claim(files, owners, name, content, owner, problems)
+    for name, fingerprint in reusable.items():
+        if name.startswith(BUNDLE):
+            # The search index is rebuilt after publishing, from the published pages.
+            files[name] = KEEP
+            fingerprints[name] = fingerprint
     if options.strict:
         problems = [replace(p, warning=False) for p in problems]
     return Prepared(config, site, theme, files, fingerprints), problems
@@ -207,10 +215,33 @@ class Builder:
             result.changed = list(result.stats.changed)
             self.cache.out = str(out.resolve())
             self.cache.outputs = prepared.fingerprints
+            if options.search and prepared.config.search:
+                problems += self._index_search(out, prepared, result)
         if self.persistent:
             save_cache(self.root, self.cache)
         result.problems = sort_problems(problems)
         return result
+
+    def _index_search(
+        self, out: Path, prepared: Prepared, result: BuildResult
+    ) -> list[ContentError]:
+        """Re-index when a page changed (or there is no index yet), then put the new bundle
+        in place the same all-or-nothing way as the pages."""
+        outputs = self.cache.outputs
+        has_index = any(name.startswith(BUNDLE) for name in outputs)
+        if has_index and not any(name.endswith(".html") for name in result.changed):
+            return []
+        try:
+            bundle = build_index(out, prepared.config.language)
+        except SearchSkipped as skipped:
+            return [ContentError("search", None, f"search was skipped: {skipped}", warning=True)]
+        files: dict[str, Content] = {n: KEEP for n in outputs if not n.startswith(BUNDLE)}
+        files.update(bundle)
+        stats = publish(out, files, outputs)
+        result.changed = sorted(set(result.changed) | set(stats.changed))
+        self.cache.outputs = {n: f for n, f in outputs.items() if not n.startswith(BUNDLE)}
+        self.cache.outputs.update({name: digest(data) for name, data in bundle.items()})
+        return []
 
 
 def _write_problem(out: Path, exc: OSError) -> ContentError:

@@ -32,6 +32,7 @@ SETTINGS: dict[str, str] = {
     "typographer (curly quotes and dashes, default true).",
     "images": "Photo settings: widths (resized copies, default [480, 960, 1600]), "
     "quality (JPEG and WebP quality, default 82), webp (also make WebP copies, default true).",
+    "search": "Build a full-text search index with Pagefind and a /search/ page (default true).",
     "extra": "Anything a theme wants: passed to templates as site.extra.",
     "deploy": "Where `briefing deploy` publishes: target name -> settings, e.g. "
     "{type: folder, path: ...} or {type: s3, bucket: ...}. Read by briefing/deploy.py; "
@@ -72,6 +73,7 @@ class SiteConfig:
     feed_size: int = 20
     markdown: MarkdownSettings = field(default_factory=MarkdownSettings)
     images: ImageSettings = field(default_factory=ImageSettings)
+    search: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -198,6 +200,7 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
         feed_size=max(1, feed_size),
         markdown=markdown,
         images=images,
+        search=reader.flag("search") if reader.present("search") else True,
         extra=yaml12(extra) if isinstance(extra, dict) else {},
     )
     return config, problems

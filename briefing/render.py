@@ -44,6 +44,8 @@ class SiteContext:
     trust_label: str
     feed_url: str
     archive_url: str
+    search_url: str
+    """The search page, or "" when search is turned off."""
     sections: tuple[Topic, ...]
     """For navigation: every section, by name."""
     extra: Mapping[str, Any]
@@ -124,6 +126,7 @@ def site_context(site: Site) -> SiteContext:
         trust_label=config.trust_label,
         feed_url=links.href("feed.xml"),
         archive_url=links.href("archive/"),
+        search_url=links.href("search/") if config.search else "",
         sections=tuple(sorted((s.topic for s in site.sections), key=lambda t: t.name.casefold())),
         extra=config.extra,
         static_base=links.href("static/"),
@@ -304,6 +307,10 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
         },
         tuple(a.fingerprint for a in site.articles if a.image is not None or a.source),
     )
+    if config.search:
+        yield PlannedPage(
+            "search/", "search.html", {"meta": meta("search", "Search", "search/")}, ()
+        )
     yield PlannedPage("robots.txt", "robots.txt", {}, ())
 
 

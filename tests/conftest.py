@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import textwrap
 import xml.etree.ElementTree as ET
@@ -43,6 +44,7 @@ timezone: America/Los_Angeles
 copyright: "© 2026 The Test Briefing"
 trust_url: /trust/
 trust_label: Why you can trust us
+search: false
 """
 
 TRUST_PAGE = """\
@@ -206,6 +208,21 @@ class SiteDir:
 
     def html_pages(self) -> list[Path]:
         return sorted(self.out.rglob("*.html"))
+
+
+def foreign_scripts(page: BeautifulSoup) -> list[Any]:
+    """Scripts a page should not have: anything but the theme's own static files and
+    structured data that is valid JSON (a ``</script>`` smuggled into JSON-LD breaks both)."""
+    foreign = []
+    for script in page.find_all("script"):
+        if script.get("type") == "application/ld+json":
+            try:
+                json.loads(script.string or "")
+            except ValueError:
+                foreign.append(script)
+        elif script.string or not str(script.get("src", "")).startswith("/static/"):
+            foreign.append(script)
+    return foreign
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -1,0 +1,70 @@
+// The search page: asks the static Pagefind index built with the site, no server needed.
+(() => {
+  "use strict";
+  const form = document.querySelector("[data-search]");
+  if (!form) return;
+  const status = document.querySelector("[data-search-status]");
+  const list = document.querySelector("[data-search-results]");
+  let pagefind = null;
+
+  async function engine() {
+    if (!pagefind) {
+      pagefind = await import(form.dataset.bundle + "pagefind.js");
+      await pagefind.options({ baseUrl: form.dataset.base });
+    }
+    return pagefind;
+  }
+
+  function result(data) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = data.url;
+    link.textContent = (data.meta && data.meta.title) || data.url;
+    const heading = document.createElement("h2");
+    heading.className = "search-result-title";
+    heading.append(link);
+    item.append(heading);
+    if (data.meta && data.meta.date) {
+      const date = document.createElement("p");
+      date.className = "search-result-date";
+      date.textContent = data.meta.date;
+      item.append(date);
+    }
+    const excerpt = document.createElement("p");
+    // Pagefind's excerpt is escaped text with <mark> around the matches.
+    excerpt.innerHTML = data.excerpt;
+    item.append(excerpt);
+    return item;
+  }
+
+  async function run() {
+    const query = form.elements.q.value.trim();
+    const section = form.elements.section.value;
+    list.replaceChildren();
+    if (!query) return;
+    status.textContent = "Searching…";
+    try {
+      const search = await (await engine()).search(query, section ? { filters: { section } } : {});
+      const found = await Promise.all(search.results.slice(0, 20).map((r) => r.data()));
+      list.replaceChildren(...found.map(result));
+      status.textContent = found.length
+        ? `${search.results.length} ${search.results.length === 1 ? "story" : "stories"} found.`
+        : "Nothing found.";
+    } catch (error) {
+      status.textContent = "Search is not available on this copy of the site.";
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const url = new URL(window.location.href);
+    url.searchParams.set("q", form.elements.q.value);
+    history.replaceState(null, "", url);
+    run();
+  });
+  const initial = new URLSearchParams(window.location.search).get("q");
+  if (initial) {
+    form.elements.q.value = initial;
+    run();
+  }
+})();
