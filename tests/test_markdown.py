@@ -3,22 +3,15 @@ and nothing a reader's browser would run unless the site asked for raw HTML."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from conftest import article, photo, soup
+from conftest import article, foreign_scripts, photo, soup
 
 from briefing.config import MarkdownSettings
 from briefing.markdown import RenderedBody, Resolved, make_markdown, render_body
 
 C0_AND_SPACE = "".join(map(chr, range(0x21)))
-
-
-def foreign_scripts(page) -> list:
-    """Scripts the theme did not ship: inline ones, or any from outside its static files."""
-    return [
-        script
-        for script in page.find_all("script")
-        if script.string or not str(script.get("src", "")).startswith("/static/")
-    ]
 
 
 def rendered(text: str, *, allow_html: bool = False, typographer: bool = True) -> RenderedBody:
@@ -254,4 +247,6 @@ def test_hostile_front_matter_strings_are_escaped_on_every_page(make_site):
         assert not page.find_all(attrs={"onerror": True}), path
     article_page = site.page("2026/03/17/a/")
     assert article_page.h1.get_text() == evil
+    data = json.loads(article_page.find("script", type="application/ld+json").string)
+    assert data["headline"] == evil
     assert article_page.select_one("figure img")["alt"] == '" onerror="alert(1)'
