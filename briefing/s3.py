@@ -247,9 +247,9 @@ def deploy_s3(
     target: S3Target, local: Mapping[str, LocalFile], *, dry_run: bool, workers: int
 ) -> Report:
     """Upload what changed (new files first, then changed ones), then delete what is gone."""
+    store = S3Store(target)  # first: it explains a missing boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    store = S3Store(target)
     headers = {name: headers_for(name, target) for name in local}
     wanted = {name: _state(file.sha256, headers[name]) for name, file in local.items()}
     try:

@@ -8,9 +8,11 @@ object's bytes and headers) and what was sent to get there.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import re
 import struct
+import sys
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -94,6 +96,7 @@ def s3(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never look for a machine role
         env.setenv("AWS_CONFIG_FILE", str(nowhere / "config"))
         env.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "credentials"))
         yield boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
@@ -137,19 +140,20 @@ def s3_site(
     return make_site({"site.yaml": deploy_yaml(targets), **ARTICLES}).built("--jobs", "1")
 
 
-def objects(s3: Any, bucket: str, prefix: str = "site/") -> dict[str, bytes]:
-    """What the bucket serves under ``prefix`` (the deploy manifest left out)."""
-    found: dict[str, bytes] = {}
+def served(s3: Any, bucket: str, prefix: str = "site/") -> dict[str, str]:
+    """What the bucket serves under ``prefix``, as each object's MD5 (its ETag, for a plain
+    upload): one listing instead of a download per object. The deploy manifest left out."""
+    found: dict[str, str] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", ()):
             name = item["Key"][len(prefix) :]
             if name != s3_module.MANIFEST:
-                response = s3.get_object(Bucket=bucket, Key=item["Key"])
-                body = response["Body"].read()
-                if response.get("ContentEncoding") == "gzip":
-                    body = gzip.decompress(body)
-                found[name] = body
+                found[name] = item["ETag"].strip('"')
     return found
+
+
+def md5s(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: hashlib.md5(data).hexdigest() for name, data in files.items()}
 
 
 def bucket_state(s3: Any, bucket: str) -> dict[str, tuple[str, str]]:
@@ -181,7 +185,7 @@ def test_s3_first_deploy_uploads_everything_and_a_second_nothing(
 
     first = run_cli("deploy", site.root)
     assert first.code == 0, first.err
-    assert objects(s3, bucket) == built
+    assert served(s3, bucket) == md5s(built)
     assert sorted(sent["put"]) == sorted(built)
     assert summary_counts(first.out) == (len(built), 0, 0)
 
@@ -216,7 +220,7 @@ def test_s3_an_edit_uploads_exactly_the_files_that_changed(
     result = run_cli("deploy", site.root)
     assert result.code == 0, result.err
     assert sorted(sent["put"]) == sorted(changed)
-    assert objects(s3, bucket) == after
+    assert served(s3, bucket) == md5s(after)
     # Changed pages go up after the changed files they use (the feed, pictures, styles).
     pages = [i for i, name in enumerate(sent["put"]) if name.endswith(".html")]
     files = [i for i, name in enumerate(sent["put"]) if not name.endswith(".html")]
@@ -236,13 +240,13 @@ def test_s3_a_deleted_article_is_deleted_after_the_uploads(
     site.remove("content/2026-03-17/xi.md")
     site.built("--jobs", "1")
     gone = sorted(set(before) - set(site_files(site.out)))
-    assert gone == ["2026/03/17/xi/index.html", "sections/world/index.html"]
+    assert "2026/03/17/xi/index.html" in gone
 
     result = run_cli("deploy", site.root)
     assert result.code == 0, result.err
     assert sorted(sent["delete"]) == gone
-    assert objects(s3, bucket) == site_files(site.out)
-    assert summary_counts(result.out)[2] == 2
+    assert served(s3, bucket) == md5s(site_files(site.out))
+    assert summary_counts(result.out)[2] == len(gone)
 
 
 def test_s3_content_types_and_cache_headers(
@@ -329,10 +333,11 @@ def test_s3_a_failure_half_way_leaves_a_complete_site_and_a_rerun_finishes(
     assert failed.code == 1
     assert "stopped after 3 of" in failed.err
     assert "run `briefing deploy --target production` again" in failed.err
-    serving = objects(s3, bucket)
+    serving = served(s3, bucket)
     assert set(old) <= set(serving), "nothing may be deleted before every upload is done"
-    for name, data in serving.items():
-        assert data in (old.get(name), new.get(name)), name
+    old_md5, new_md5 = md5s(old), md5s(new)
+    for name, digest in serving.items():
+        assert digest in (old_md5.get(name), new_md5.get(name)), name
 
     rerun_sent: list[str] = []
     real_put = s3_module.S3Store.put
@@ -344,7 +349,7 @@ def test_s3_a_failure_half_way_leaves_a_complete_site_and_a_rerun_finishes(
     monkeypatch.setattr(s3_module.S3Store, "put", counting_put)
     rerun = run_cli("deploy", site.root, "--target", "production")
     assert rerun.code == 0, rerun.err
-    assert objects(s3, bucket) == new
+    assert served(s3, bucket) == md5s(new)
     assert sorted(rerun_sent) == sorted(to_send - set(got_up))
 
     rerun_sent.clear()
@@ -387,7 +392,7 @@ def test_s3_objects_briefing_did_not_put_there_are_left_alone(
     site = s3_site(make_site, moto_url, bucket)
     result = run_cli("deploy", site.root)
     assert result.code == 0, result.err
-    assert objects(s3, bucket)["uploads/report.pdf"] == b"%PDF-1.4"
+    assert served(s3, bucket)["uploads/report.pdf"] == hashlib.md5(b"%PDF-1.4").hexdigest()
     assert "1 files briefing did not put there were left alone" in result.out
 
 
@@ -429,6 +434,25 @@ def test_missing_credentials_are_named(
     assert result.code == 1
     assert "no credentials" in result.err
     assert "AWS_ACCESS_KEY_ID" in result.err
+
+
+def test_a_missing_bucket_is_named(
+    make_site: Callable[..., SiteDir], moto_url: str, s3: Any
+) -> None:
+    site = s3_site(make_site, moto_url, "no-such-bucket-here")
+    result = run_cli("deploy", site.root)
+    assert result.code == 1
+    assert "there is no bucket 'no-such-bucket-here'" in result.err
+
+
+def test_without_boto3_the_s3_target_says_what_to_install(
+    make_site: Callable[..., SiteDir], moto_url: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = s3_site(make_site, moto_url, bucket)
+    monkeypatch.setitem(sys.modules, "boto3", None)  # as if it were not installed
+    result = run_cli("deploy", site.root)
+    assert result.code == 1
+    assert "pip install 'briefing[s3]'" in result.err
 
 
 # -- folder target --------------------------------------------------------------------------
