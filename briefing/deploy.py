@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from html import unescape
 from pathlib import Path
 
-from briefing.config import read_site_yaml
+from briefing.config import normalise_base_url, read_site_yaml
 from briefing.errors import ContentError, has_errors, sort_problems
 from briefing.output import KEEP, MARKER, Content, finish_interrupted, locked, publish
 from briefing.schema import FieldReader
@@ -204,7 +204,7 @@ def load_targets(root: Path) -> tuple[dict[str, Target], list[ContentError]]:
             )
         return {}, problems
     targets: dict[str, Target] = {}
-    site_base = reader.url("base_url")
+    site_base = normalise_base_url(reader.url("base_url") or "http://localhost:8000/")
     for name in deploy.values:
         settings = deploy.mapping(str(name))
         if settings is not None:
@@ -216,17 +216,30 @@ def load_targets(root: Path) -> tuple[dict[str, Target], list[ContentError]]:
     return targets, problems
 
 
-def _read_target(name: str, settings: FieldReader, root: Path, site_base: str) -> Target | None:
+def refuse_secrets(settings: FieldReader, hint: str) -> list[str]:
+    """Report every setting named like a credential; their names. The line is named but
+    not quoted: the value must not reach a terminal or a CI log either."""
     secrets = [str(key) for key in settings.values if SECRET_NAME.search(str(key))]
     for key in secrets:
-        settings.problem(
-            key, f"{settings.name(key)}: credentials must not be written in site.yaml", _SECRET_HINT
+        settings.problems.append(
+            ContentError(
+                settings.path,
+                settings.line(key),
+                f"{settings.name(key)}: credentials must not be written in site.yaml",
+                hint=hint,
+            )
         )
+    return secrets
+
+
+def _read_target(name: str, settings: FieldReader, root: Path, site_base: str) -> Target | None:
+    secrets = refuse_secrets(settings, _SECRET_HINT)
     kind = settings.text("type")
-    base_url = settings.url("base_url") or site_base
+    base_url = settings.url("base_url")
+    base_url = normalise_base_url(base_url) if base_url else site_base
     if kind == "folder":
         settings.extra((*FOLDER_SETTINGS, *secrets), strict=True)
-        path = _folder_path(name, settings, root)
+        path = _folder_path(settings, root)
         return FolderTarget(name, path, base_url) if path and not secrets else None
     if kind == "s3":
         settings.extra((*S3_SETTINGS, *secrets), strict=True)
@@ -242,7 +255,7 @@ def _read_target(name: str, settings: FieldReader, root: Path, site_base: str) -
     return None
 
 
-def _folder_path(name: str, settings: FieldReader, root: Path) -> Path | None:
+def _folder_path(settings: FieldReader, root: Path) -> Path | None:
     text = settings.text("path")
     if not text:
         settings.problem(

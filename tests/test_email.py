@@ -304,6 +304,7 @@ def test_email_settings_problems_name_site_yaml_and_the_line(
         f"site.yaml:{lines.index('  smtp_password: hunter2') + 1}: "
         "email.smtp_password: credentials must not be written in site.yaml",
     ]
+    assert "hunter2" not in result.err
     assert not (site.root / "outbox").exists()
 
 
