@@ -175,6 +175,8 @@ class Debouncer:
         self.max_wait = max_wait
         self._pending: dict[str, None] = {}
         self._first = self._last = 0.0
+        self._running = False
+        self._idle_since = time.monotonic()
         self._stopping = False
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="briefing-rebuild", daemon=True)
@@ -187,6 +189,13 @@ class Debouncer:
             self._last = now
             self._pending[path] = None
             self._wake.notify()
+
+    def idle_for(self) -> float:
+        """Seconds since the last action ended with nothing pending; 0 while busy."""
+        with self._wake:
+            if self._running or self._pending:
+                return 0.0
+            return time.monotonic() - self._idle_since
 
     def start(self) -> None:
         self._thread.start()
@@ -208,6 +217,7 @@ class Debouncer:
                     if remaining <= 0:
                         burst = list(self._pending)
                         self._pending.clear()
+                        self._running = True
                         return burst
                     self._wake.wait(remaining)
                 else:
@@ -216,7 +226,12 @@ class Debouncer:
 
     def _run(self) -> None:
         while (burst := self._next_burst()) is not None:
-            self.action(burst)
+            try:
+                self.action(burst)
+            finally:
+                with self._wake:
+                    self._running = False
+                    self._idle_since = time.monotonic()
 
 
 def mount_type(path: Path, mounts: str) -> str:

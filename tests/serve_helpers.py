@@ -89,19 +89,15 @@ class Running:
         """Wait until more than ``after`` builds have finished."""
         return self.preview.live.wait_for_builds(after + 1, timeout)
 
-    def settle(self, quiet: float = 1.5, timeout: float = 30.0) -> int:
-        """Wait until no build has started for ``quiet`` seconds (longer than the debounce's
-        longest wait); returns the number of builds so far."""
+    def settle(self, quiet: float = 0.5, timeout: float = 60.0) -> int:
+        """Wait until no rebuild has run or been pending for ``quiet`` seconds (events reach
+        the debouncer within milliseconds); returns the number of builds so far."""
         deadline = time.monotonic() + timeout
-        seen = self.builds
-        calm_since = time.monotonic()
-        while time.monotonic() < deadline:
+        while self.preview.debouncer.idle_for() < quiet:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"the preview kept rebuilding for {timeout} s")
             time.sleep(0.05)
-            if self.builds != seen:
-                seen, calm_since = self.builds, time.monotonic()
-            elif time.monotonic() - calm_since >= quiet:
-                return seen
-        raise AssertionError(f"the preview kept rebuilding for {timeout} s")
+        return self.builds
 
     def page_file(self, site_path: str) -> Path:
         if site_path == "" or site_path.endswith("/"):

@@ -53,7 +53,7 @@ def test_a_burst_of_saves_gives_a_few_rebuilds_and_the_final_state(
             (site / f"content/2026-03-18/brief-{number}.md").unlink()
         (site / f"content/{DAY}/other.md").unlink()
         assert server.wait_for_build(before)
-        after = server.settle()
+        after = server.settle(quiet=1.0)
         clean = tmp_path / "clean"
         options = BuildOptions(now=datetime.now(UTC), base_url=server.url, out=clean)
         assert build(site, options).ok
