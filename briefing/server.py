@@ -37,6 +37,8 @@ CONTENT_TYPES: Mapping[str, str] = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".wasm": "application/wasm",
     ".json": "application/json",
     ".xml": "application/xml",
     ".atom": "application/atom+xml",
