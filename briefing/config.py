@@ -121,7 +121,9 @@ def read_site_yaml(root: Path) -> tuple[FieldReader | None, list[ContentError]]:
     text, problems = decode(CONFIG_FILE, path.read_bytes())
     if text is None:
         return None, problems
-    values, lines, yaml_problems = parse_yaml(CONFIG_FILE, text, text, first_line=1)
+    values, lines, yaml_problems = parse_yaml(
+        CONFIG_FILE, text, text, first_line=1, what=CONFIG_FILE
+    )
     problems += yaml_problems
     if values is None:
         return None, problems

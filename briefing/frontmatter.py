@@ -128,31 +128,39 @@ def split(path: str, raw: bytes) -> tuple[SourceText | None, list[ContentError]]
 
 
 def parse_yaml(
-    path: str, text: str, yaml_text: str, first_line: int
+    path: str, text: str, yaml_text: str, first_line: int, *, what: str = "the front matter"
 ) -> tuple[dict[str, Any] | None, dict[str, int], list[ContentError]]:
-    """Parse a YAML mapping whose first line is ``first_line`` of the file ``text``."""
+    """Parse a YAML mapping whose first line is ``first_line`` of the file ``text``.
+
+    ``what`` names the YAML in messages: ``the front matter``, or ``site.yaml``.
+    """
     try:
         if len(yaml_text) > _SCAN_FIRST and _too_deep(yaml_text):
-            message = f"the front matter is nested more than {MAX_DEPTH} levels deep"
+            message = f"{what} is nested more than {MAX_DEPTH} levels deep"
             return None, {}, [at_line(path, text, first_line, message)]
         node = yaml.compose(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        unclosed = _UNCLOSED.get(str(exc.context)) if exc.context_mark else None
+        if unclosed is not None:
+            # The scanner only notices at the end of the text: point at where it opened.
+            mark, (problem, hint) = exc.context_mark, unclosed
+        else:
+            mark, problem, hint = exc.problem_mark or exc.context_mark, "", _yaml_hint(exc)
         line = first_line + mark.line if mark else None
         column = mark.column + 1 if mark else None
-        message = f"the front matter is not valid YAML: {exc.problem or exc.context}"
-        return None, {}, [at_line(path, text, line, message, column=column, hint=_yaml_hint(exc))]
+        message = f"{what} is not valid YAML: {problem or exc.problem or exc.context}"
+        return None, {}, [at_line(path, text, line, message, column=column, hint=hint)]
     except yaml.YAMLError as exc:
         return (
             None,
             {},
-            [at_line(path, text, first_line, f"the front matter is not valid YAML: {exc}")],
+            [at_line(path, text, first_line, f"{what} is not valid YAML: {exc}")],
         )
     except RecursionError:
-        return None, {}, [at_line(path, text, first_line, "the front matter is nested too deeply")]
+        return None, {}, [at_line(path, text, first_line, f"{what} is nested too deeply")]
     if node is None:
         return {}, {}, []
-    reader = _NodeReader(path, text, first_line)
+    reader = _NodeReader(path, text, first_line, what)
     try:
         value = reader.read(node, "", 0)
     except _Refused as refusal:
@@ -167,7 +175,7 @@ def parse_yaml(
                     path,
                     text,
                     line,
-                    "the front matter must be a list of `field: value` lines",
+                    f"{what} must be a list of `field: value` lines",
                     hint="write e.g. `title: My headline`, one field per line",
                 )
             ],
@@ -189,6 +197,22 @@ def _too_deep(yaml_text: str) -> bool:
     return False
 
 
+_UNCLOSED = {
+    "while scanning a quoted scalar": (
+        "the quote that starts here is never closed",
+        "end the text with the same quote mark it starts with, on the same line",
+    ),
+    "while parsing a flow sequence": (
+        "the [ that starts here is never closed",
+        "end the list with ] on the same line, e.g. tags: [china, russia]",
+    ),
+    "while parsing a flow mapping": (
+        "the { that starts here is never closed",
+        "end it with } on the same line, or write the fields on indented lines below",
+    ),
+}
+
+
 def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
     problem = str(exc.problem or "")
     if "\\t" in problem or "tab" in problem:
@@ -208,7 +232,8 @@ class _Refused(Exception):
 class _NodeReader:
     """Turns a composed YAML node tree into plain values, recording lines and limits."""
 
-    def __init__(self, path: str, text: str, first_line: int) -> None:
+    def __init__(self, path: str, text: str, first_line: int, what: str) -> None:
+        self.what = what
         self.path = path
         self.text = text
         self.first_line = first_line
@@ -227,19 +252,17 @@ class _NodeReader:
         if self.count > MAX_VALUES:
             raise self._refuse(
                 node,
-                "the front matter expands to too many values (YAML anchors and aliases?)",
+                f"{self.what} expands to too many values (YAML anchors and aliases?)",
                 hint="write the values out instead of using &anchors and *aliases",
             )
         if depth > MAX_DEPTH:
-            raise self._refuse(
-                node, f"the front matter is nested more than {MAX_DEPTH} levels deep"
-            )
+            raise self._refuse(node, f"{self.what} is nested more than {MAX_DEPTH} levels deep")
         if node.tag not in _STANDARD_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise self._refuse(
                 node,
-                f"the YAML tag {tag} is not allowed in front matter",
-                hint="front matter holds text, lists and `field: value` pairs only",
+                f"the YAML tag {tag} is not allowed in {self.what}",
+                hint="it holds text, lists and `field: value` pairs only",
             )
         if where:
             self.lines.setdefault(where, self._line(node))
@@ -275,4 +298,4 @@ class _NodeReader:
                 self.lines[path] = self._line(key_node)
                 result[key] = self.read(value_node, path, depth + 1)
             return result
-        raise self._refuse(node, "this YAML value is not supported in front matter")
+        raise self._refuse(node, f"this YAML value is not supported in {self.what}")
