@@ -3,6 +3,7 @@ page, images and files copied from content/, and themes that override the built-
 
 from __future__ import annotations
 
+import pytest
 from conftest import article, photo, picture_size, soup
 
 XI = """\
@@ -231,6 +232,29 @@ def test_a_site_yaml_without_a_title_is_an_error(make_site):
     result = make_site({"site.yaml": "description: x\n"}).build()
     assert result.code == 1
     assert result.errors == ["site.yaml:1: title is missing"]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "title: T: U\n",
+            "site.yaml:1:9: site.yaml is not valid YAML: mapping values are not "
+            "allowed in this context",
+        ),
+        ("- title\n- T\n", "site.yaml:1: site.yaml must be a list of `field: value` lines"),
+        (
+            "title: T\nfeed: 20\n",
+            "site.yaml:2: feed should be a set of fields on indented lines below it",
+        ),
+        ("title: T\ntitle: U\n", "site.yaml:2: title appears twice (first on line 1)"),
+    ],
+)
+def test_mistakes_in_site_yaml_name_site_yaml_and_the_line(make_site, text, error):
+    result = make_site({"site.yaml": text}).build()
+    assert result.code == 1
+    assert result.errors == [error]
+    assert "front matter" not in result.err
 
 
 def test_a_misspelled_setting_in_site_yaml_is_a_warning(make_site):
