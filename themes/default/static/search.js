@@ -44,11 +44,15 @@
     if (!query) return;
     status.textContent = "Searching…";
     try {
-      const search = await (await engine()).search(query, section ? { filters: { section } } : {});
-      const found = await Promise.all(search.results.slice(0, 20).map((r) => r.data()));
-      list.replaceChildren(...found.map(result));
+      const search = await (await engine()).search(query);
+      // Sections are page metadata rather than Pagefind filters: filter indexes are not
+      // byte-identical from one build to the next, and briefing's output must be.
+      const candidates = search.results.slice(0, section ? 200 : 20);
+      let found = await Promise.all(candidates.map((r) => r.data()));
+      if (section) found = found.filter((data) => data.meta && data.meta.section === section);
+      list.replaceChildren(...found.slice(0, 20).map(result));
       status.textContent = found.length
-        ? `${search.results.length} ${search.results.length === 1 ? "story" : "stories"} found.`
+        ? `${found.length} ${found.length === 1 ? "story" : "stories"} found.`
         : "Nothing found.";
     } catch (error) {
       status.textContent = "Search is not available on this copy of the site.";
