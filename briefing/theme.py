@@ -122,6 +122,7 @@ def _environment(
         autoescape = _escape_unless_txt
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        bytecode_cache=_COMPILED[escape_txt],
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -139,6 +140,31 @@ def _environment(
     )
     env.filters.update(filters)
     return env
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process.
+
+    Every build makes a new Jinja environment, and compiling the theme was most of a small
+    build's time, paid again on every preview rebuild. Jinja checks an entry against its
+    template's source checksum before using it, so an edited template is compiled afresh;
+    entries are keyed by template name and file, so there is at most one per file.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = {True: _CompiledTemplates(), False: _CompiledTemplates()}
+"""One store per way of autoescaping, since that is compiled into the code."""
 
 
 def _escape_unless_txt(name: str | None) -> bool:
