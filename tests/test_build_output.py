@@ -441,3 +441,17 @@ def test_a_template_error_names_the_template_file_and_line(make_site):
     ).build()
     assert result.code == 1
     assert result.errors[0].startswith("themes/default/templates/article.html:3: template error")
+
+
+def test_an_edited_template_is_used_by_the_next_build_in_the_same_process(make_site):
+    def override(text: str) -> str:
+        return '{% extends "base.html" %}{% block main %}<h1>' + text + "</h1>{% endblock %}"
+
+    files = {"content/2026-03-17/a.md": article("A", date="2026-03-17")}
+    first = make_site({**files, "themes/default/templates/article.html": override("First")})
+    second = make_site({**files, "themes/default/templates/article.html": override("Second")})
+    assert first.built().page("2026/03/17/a/").h1.get_text() == "First"
+    assert second.built().page("2026/03/17/a/").h1.get_text() == "Second"
+    first.write("themes/default/templates/article.html", override("Edited"))
+    assert first.built().page("2026/03/17/a/").h1.get_text() == "Edited"
+    assert second.built().page("2026/03/17/a/").h1.get_text() == "Second"
