@@ -235,7 +235,7 @@ def place(
     owners: dict[str, ParsedSource] = {}
     zone = config.zone
 
-    def claim(source: ParsedSource, site_path: str, line: int | None = None) -> None:
+    def claim(source: ParsedSource, site_path: str, line: int) -> None:
         key = unicodedata.normalize("NFC", site_path).casefold()
         other = owners.get(key)
         if other is not None:
@@ -265,7 +265,9 @@ def place(
                 continue
             slugs[source.name] = slug
             if not is_curated_link(source):
-                claim(source, article_path(day, slug))
+                # The lines that chose the address, or the top of the file.
+                line = source.lines.get("slug") or source.lines.get("edition") or 1
+                claim(source, article_path(day, slug), line)
         elif isinstance(fields, EditionFields):
             if folder_day is None:
                 problems.append(
@@ -293,7 +295,7 @@ def place(
                 )
                 continue
             slugs[source.name] = slug
-            claim(source, page_path(slug))
+            claim(source, page_path(slug), 1)
     return Placement(paths, days, slugs), problems
 
 
