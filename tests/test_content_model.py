@@ -315,9 +315,24 @@ def test_two_articles_on_one_url_is_an_error_naming_both_files(make_site):
         }
     ).build()
     assert result.code == 1
-    assert len(result.errors) == 1
-    assert "content/2026-03-17/other.md" in result.errors[0]
-    assert "content/2026-03-17/xi.md" in result.errors[0]
+    assert result.errors == [
+        "content/2026-03-17/xi.md:1: has the same web address /2026/03/17/xi/ as "
+        "content/2026-03-17/other.md"
+    ]
+    assert "add `slug: a-different-name`" in result.err
+
+
+def test_an_edition_field_moving_an_article_onto_another_is_a_collision(make_site):
+    result = make_site(
+        {
+            "content/2026-03-17/xi.md": article("Xi", date="2026-03-17", edition="2026-03-18"),
+            "content/2026-03-18/xi.md": article("Xi again", date="2026-03-18"),
+        }
+    ).build()
+    assert result.errors == [
+        "content/2026-03-18/xi.md:1: has the same web address /2026/03/18/xi/ as "
+        "content/2026-03-17/xi.md"
+    ]
 
 
 def test_article_names_differing_only_by_case_collide(make_site):
@@ -328,9 +343,10 @@ def test_article_names_differing_only_by_case_collide(make_site):
         }
     ).build()
     assert result.code == 1
-    assert len(result.errors) == 1
-    assert "content/2026-03-17/Xi.md" in result.errors[0]
-    assert "content/2026-03-17/xi.md" in result.errors[0]
+    assert result.errors == [
+        "content/2026-03-17/xi.md:1: has the same web address /2026/03/17/xi/ as "
+        "content/2026-03-17/Xi.md"
+    ]
 
 
 def test_article_names_differing_only_by_unicode_normalisation_collide(make_site):
@@ -345,6 +361,20 @@ def test_article_names_differing_only_by_unicode_normalisation_collide(make_site
     assert len(result.errors) == 1
     assert f"content/2026-03-17/{composed}.md" in result.errors[0]
     assert f"content/2026-03-17/{decomposed}.md" in result.errors[0]
+    assert ":1: has the same web address" in result.errors[0]
+
+
+def test_two_slugs_differing_only_by_case_collide_on_the_slug_line(make_site):
+    result = make_site(
+        {
+            "content/2026-03-17/a.md": article("A", date="2026-03-17", slug="Rates"),
+            "content/2026-03-17/b.md": article("B", date="2026-03-17", slug="rates"),
+        }
+    ).build()
+    assert result.errors == [
+        "content/2026-03-17/b.md:4: has the same web address /2026/03/17/rates/ as "
+        "content/2026-03-17/a.md"
+    ]
 
 
 def test_a_page_and_an_edition_article_never_share_an_address(make_site):
