@@ -339,7 +339,9 @@ def unsafe_out(out: Path, root: Path) -> str:
 def command(site_dir: Path, day_text: str | None, out: Path | None) -> int:
     """``briefing email``: exit code 0, 1 (content or template problems) or 2 (usage)."""
     from briefing.build import BuildOptions, prepare
+    from briefing.cache import load as load_cache
     from briefing.cli import EXIT_CONTENT, EXIT_OK, EXIT_USAGE, build_clock
+    from briefing.workers import default_workers
 
     if not site_dir.is_dir():
         print(f"briefing: {site_dir} is not a folder", file=sys.stderr)
@@ -357,7 +359,9 @@ def command(site_dir: Path, day_text: str | None, out: Path | None) -> int:
             print(f"briefing: refusing to write the email there: {reason}", file=sys.stderr)
             return EXIT_USAGE
     now = build_clock()
-    prepared, problems = prepare(site_dir, BuildOptions(now=now))
+    # The build cache (read, never written) spares rendering pages the email does not need.
+    options = BuildOptions(now=now, workers=default_workers())
+    prepared, problems = prepare(site_dir, options, load_cache(site_dir))
     settings, setting_problems = load_email_settings(site_dir)
     problems = sort_problems([*problems, *(p for p in setting_problems if p not in problems)])
     if prepared is None or has_errors(problems):

@@ -263,10 +263,11 @@ def deploy_s3(
     state = {name: record for name, record in held.items() if record is not None}
     sent = _Counter()
     uploads = changes.uploads
-    phases = [
-        [n for n in uploads if n in set(changes.new)],
-        [n for n in uploads if n in set(changes.changed) and not n.endswith(".html")],
-        [n for n in uploads if n in set(changes.changed) and n.endswith(".html")],
+    new = set(changes.new)
+    phases = [  # each finished before the next starts
+        [n for n in uploads if n in new],
+        [n for n in uploads if n not in new and not n.endswith(".html")],
+        [n for n in uploads if n not in new and n.endswith(".html")],
     ]
 
     def upload(name: str) -> None:
