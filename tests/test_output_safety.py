@@ -339,3 +339,50 @@ def test_any_field_values_give_a_site_or_located_errors(values, tags, image, sou
                 assert foreign_scripts(soup(page.read_bytes())) == [], page
         else:
             assert not out.exists()
+
+
+# Two things written to one output file
+
+
+def test_a_content_file_on_a_page_address_is_an_error_naming_the_file(make_site):
+    site = make_site(
+        {
+            "content/2026-03-17/a.md": article("A", date="2026-03-17"),
+            "content/2026-03-17/a/index.html": "<p>stray</p>",
+            "content/robots.txt": "mine",
+        }
+    )
+    result = site.build()
+    assert result.code == 1
+    assert [error.split(":")[0] for error in result.errors] == [
+        "content/2026-03-17/a/index.html",
+        "content/robots.txt",
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="build.py prepare(): the page's owner passed to _claim is page.path "
+    "('2026/03/17/a/'), not the source file, so the message does not name content/...a.md",
+)
+def test_a_content_file_on_an_article_address_names_the_article_file_too(make_site):
+    site = make_site(
+        {
+            "content/2026-03-17/a.md": article("A", date="2026-03-17"),
+            "content/2026-03-17/a/index.html": "<p>stray</p>",
+        }
+    )
+    assert "content/2026-03-17/a.md" in site.build().errors[0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="build.py prepare(): content assets are put in the `copies` dict after the theme's "
+    "static files under the same key, so content/static/style.css silently replaces the "
+    "theme's stylesheet instead of reaching _claim as a collision",
+)
+def test_a_content_file_that_would_replace_a_theme_file_is_an_error(make_site):
+    site = make_site({"content/static/style.css": "body { display: none }"})
+    result = site.build()
+    assert result.code == 1
+    assert "content/static/style.css" in result.err
