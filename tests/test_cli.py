@@ -138,9 +138,11 @@ def linking_site(make_site, body: str):
 
 def test_check_passes_a_good_site_and_writes_nothing(make_site):
     site = linking_site(make_site, "See [rates](../2026-03-16/rates.md#the-vote).")
+    before = snapshot(site.root.parent)
     result = site.check()
     assert (result.code, result.err) == (0, "")
-    assert not site.out.exists()
+    assert snapshot(site.root.parent) == before
+    assert sorted(p.name for p in site.root.iterdir()) == ["content", "site.yaml"]
 
 
 def test_a_link_to_a_missing_article_fails_check_but_only_warns_in_build(make_site):
