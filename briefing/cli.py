@@ -107,24 +107,35 @@ def _parser() -> argparse.ArgumentParser:
     deploy_cmd.add_argument(
         "site", nargs="?", default=".", type=Path, help="the site folder (default: here)"
     )
-    deploy_cmd.add_argument("--target", help="only this target (default: every one)")
+    deploy_cmd.add_argument(
+        "--target", metavar="NAME", help="only this target (default: every one)"
+    )
     deploy_cmd.add_argument(
         "--dry-run", action="store_true", help="list what would change, touch nothing"
     )
     deploy_cmd.add_argument(
         "--from",
         dest="source",
+        metavar="DIR",
         type=Path,
         help="the built site to publish (default: SITE/public)",
     )
 
     email_cmd = commands.add_parser("email", help="write a day's edition as a newsletter .eml")
-    email_cmd.add_argument("day", nargs="?", help="the edition's day, YYYY-MM-DD (default: latest)")
+    email_cmd.add_argument(
+        "day",
+        nargs="?",
+        metavar="YYYY-MM-DD",
+        help="the edition's day, YYYY-MM-DD (default: latest)",
+    )
     email_cmd.add_argument(
         "--site", type=Path, default=Path("."), help="the site folder (default: here)"
     )
     email_cmd.add_argument(
-        "--out", type=Path, help="the .eml to write (default: SITE/outbox/DAY.eml; - for stdout)"
+        "--out",
+        metavar="FILE",
+        type=Path,
+        help="the .eml to write (default: SITE/outbox/DAY.eml; - for stdout)",
     )
     return parser
 

@@ -331,8 +331,8 @@ def unsafe_out(out: Path, root: Path) -> str:
     ):
         if target.is_relative_to(site / folder):
             return f"{out} is inside {folder}/, {why}"
-    if target.is_dir():
-        return f"{out} is a folder; give a file name ending in .eml"
+    if target.is_dir() or out.suffix.lower() != ".eml":
+        return f"{out} is not a file name ending in .eml"
     return ""
 
 

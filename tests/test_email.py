@@ -287,6 +287,10 @@ def test_wrong_days_and_places_are_refused(make_site: Callable[..., SiteDir]) ->
     assert inside.code == 2
     assert "inside content/" in inside.err
     assert not (site.root / "content" / "x.eml").exists()
+    clobber = run_cli("email", "--site", site.root, "--out", site.root / "site.yaml")
+    assert clobber.code == 2
+    assert "not a file name ending in .eml" in clobber.err
+    assert (site.root / "site.yaml").read_text().startswith("title: The Test Briefing")
     assert not (site.root / "outbox").exists()
 
 
