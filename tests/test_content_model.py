@@ -172,6 +172,7 @@ def test_curated_link_has_no_page_and_links_straight_to_the_source(make_site):
             title: Xi to visit Moscow
             date: 2026-03-17T06:00:00
             summary: China's leader heads to Russia in a show of support.
+            credit: Reporting by Emily Feng
             copyright: Copyright 2023 NPR
             source:
               name: NPR
@@ -186,12 +187,14 @@ def test_curated_link_has_no_page_and_links_straight_to_the_source(make_site):
     assert card.select_one(".card-title a")["href"] == "https://www.npr.org/2023/03/17/xi-moscow"
     assert card.select_one(".card-source").get_text() == "(NPR)"
     assert card.select_one(".summary").get_text().startswith("China's leader")
+    assert card.select_one(".credit-line").get_text() == "Reporting by Emily Feng"
     assert card.select_one(".copyright-line").get_text() == "Copyright 2023 NPR"
     # The article page's pager skips the link: our story has no neighbours.
     assert site.page("2026/03/17/own/").select("nav.pager a[rel]") == []
     entry = next(e for e in site.feed().entries if e.title == "Xi to visit Moscow")
     assert entry.link == "https://www.npr.org/2023/03/17/xi-moscow"
     assert "show of support" in entry.content[0].value
+    assert "Reporting by Emily Feng" in entry.content[0].value
     assert entry.rights == "Copyright 2023 NPR"
 
 
