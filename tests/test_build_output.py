@@ -3,6 +3,8 @@ page, images and files copied from content/, and themes that override the built-
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import article, photo, picture_size, soup
 
@@ -455,3 +457,20 @@ def test_an_edited_template_is_used_by_the_next_build_in_the_same_process(make_s
     first.write("themes/default/templates/article.html", override("Edited"))
     assert first.built().page("2026/03/17/a/").h1.get_text() == "Edited"
     assert second.built().page("2026/03/17/a/").h1.get_text() == "Second"
+
+
+def test_the_default_theme_loads_nothing_from_other_sites_and_fits_a_phone(make_site):
+    site = xi_site(make_site, **{"content/pages/about.md": "---\ntitle: About\n---\n\nUs.\n"})
+    for path in site.html_pages():
+        page = soup(path.read_bytes())
+        viewport = page.find("meta", attrs={"name": "viewport"})
+        assert viewport is not None and "width=device-width" in viewport["content"], path
+        for tag in page.find_all(["link", "script"]):
+            if tag.name == "link" and "canonical" in tag.get("rel", []):
+                continue
+            address = tag.get("href") or tag.get("src") or ""
+            assert not address.startswith(("http:", "https:", "//")), (path, tag)
+    for css in site.out.glob("static/**/*.css"):
+        text = css.read_text()
+        assert "@import" not in text, css
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), css
