@@ -250,3 +250,20 @@ def test_hostile_front_matter_strings_are_escaped_on_every_page(make_site):
     data = json.loads(article_page.find("script", type="application/ld+json").string)
     assert data["headline"] == evil
     assert article_page.select_one("figure img")["alt"] == '" onerror="alert(1)'
+
+
+def test_hostile_site_yaml_strings_are_escaped_everywhere(make_site):
+    evil = "</script><script>alert(1)</script>\\f-->"
+    yaml = (
+        f'title: "{evil}"\ndescription: "{evil}"\ncopyright: "{evil}"\n'
+        f'trust_url: /trust/\ntrust_label: "{evil}"\nsearch: false\n'
+    )
+    site = make_site(
+        {"site.yaml": yaml, "content/2026-03-17/a.md": article("A", date="2026-03-17")}
+    ).built()
+    for path in site.html_pages():
+        page = soup(path.read_bytes())
+        assert foreign_scripts(page) == [], path
+        assert page.select_one(".site-footer .copyright").get_text().startswith("</script>")
+    feed = site.feed()
+    assert feed.feed.title.startswith("</script><script>alert(1)</script>")
