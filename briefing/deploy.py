@@ -485,11 +485,15 @@ def command(site: Path, only: str | None, source: Path | None, dry_run: bool) ->
             return EXIT_USAGE
         targets = {only: targets[only]}
     built = source or site / "public"
-    for target in targets.values():
+    order = list(targets.values())
+    for index, target in enumerate(order):
         try:
             result = deploy(site, target, built, dry_run=dry_run)
         except DeployError as failure:
             print(f"briefing: {failure}", file=sys.stderr)
+            rest = [later.name for later in order[index + 1 :]]
+            if rest:
+                print(f"briefing: not deployed yet: {', '.join(rest)}", file=sys.stderr)
             return EXIT_CONTENT
         if dry_run:
             for line in result.listing():

@@ -634,3 +634,24 @@ def test_a_site_with_deploy_settings_builds_without_warnings(
     site = folder_site(make_site, tmp_path / "www")
     result = site.build()
     assert (result.code, result.err) == (0, "")
+
+
+def test_without_target_every_target_is_deployed_in_turn(
+    make_site: Callable[..., SiteDir], moto_url: str, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    targets = (
+        f"  mirror:\n    type: folder\n    path: {www}\n"
+        f"  production:\n    type: s3\n    bucket: {bucket}\n    prefix: site\n"
+        f"    endpoint_url: {moto_url}\n"
+    )
+    site = make_site({"site.yaml": deploy_yaml(targets), **ARTICLES}).built("--jobs", "1")
+    result = run_cli("deploy", site.root)
+    assert result.code == 0, result.err
+    summaries = [line for line in result.out.splitlines() if line.startswith("Deployed to ")]
+    assert [line.split(" (")[0] for line in summaries] == [
+        "Deployed to mirror",
+        "Deployed to production",
+    ]
+    assert site_files(www) == site_files(site.out)
+    assert served(s3, bucket) == md5s(site_files(site.out))
