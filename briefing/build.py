@@ -138,21 +138,22 @@ def prepare(
             if text not in problems:
                 problems.append(text)
             continue
-        _claim(files, owners, name, text, page.path, problems)
+        _claim(files, owners, name, text, _page_owner(page), problems)
     stamps = {source.name: source.stamp for source in assets}
-    copies = {
-        name: (path, name, str(stat_key(path))) for name, path in theme.static_files().items()
-    }
+    copies = [
+        (name, path, f"the theme's {name}", str(stat_key(path)))
+        for name, path in theme.static_files().items()
+    ]
     for asset in site.assets:
         owner = f"content/{asset.file}"
         picture = pictures.get(asset.file)
         if picture is None:
             path = config.content_dir / asset.file
-            copies[asset.path] = (path, owner, str(stamps.get(asset.file)))
+            copies.append((asset.path, path, owner, str(stamps.get(asset.file))))
             continue
         for variant in picture.variants:
-            copies[variant.path] = (variant.file, owner, "processed")
-    for name, (path, owner, stamp) in copies.items():
+            copies.append((variant.path, variant.file, owner, "processed"))
+    for name, path, owner, stamp in copies:
         fingerprint = f"file:{path}:{stamp}"
         fingerprints[name] = fingerprint
         content = KEEP if reusable.get(name) == fingerprint else path
@@ -597,6 +598,15 @@ def _check_images(
                 )
             )
     return problems
+
+
+def _page_owner(page: PlannedPage) -> str:
+    """Who a page belongs to, in the editor's terms: its Markdown file when it has one."""
+    for key in ("article", "page"):
+        shown = page.context.get(key)
+        if shown is not None and hasattr(shown, "file") and page.template.startswith(key):
+            return f"content/{shown.file}"
+    return page.path or "the home page"
 
 
 def _claim(

@@ -19,6 +19,7 @@ from briefing.build import BuildOptions, BuildResult, build, prepare
 from briefing.cache import clean as clean_cache
 from briefing.errors import ContentError, has_errors
 from briefing.scaffold import ScaffoldError, init_site, new_article
+from briefing.schema import is_web_url
 from briefing.workers import default_workers
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -30,6 +31,15 @@ def build_clock() -> datetime:
     if epoch and epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), UTC)
     return datetime.now(UTC)
+
+
+def _web_address(text: str) -> str:
+    """--base-url must be a full web address: anything else breaks every link."""
+    if not is_web_url(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a web address; write e.g. https://example.org/briefing/"
+        )
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
             "--future", action="store_true", help="include articles dated in the future"
         )
         command.add_argument(
-            "--base-url", help="publish under this address instead of site.yaml's base_url"
+            "--base-url",
+            type=_web_address,
+            help="publish under this address instead of site.yaml's base_url",
         )
         command.add_argument(
             "--jobs",

@@ -3,8 +3,9 @@
 Pagefind reads the finished HTML (only what the theme marks ``data-pagefind-body``: article
 and page text, with the section as metadata) and writes a static bundle the search page
 loads in the browser. Themes should not use ``data-pagefind-filter``: Pagefind's filter
-files differ from run to run, and two builds of the same input must be byte-identical. It runs after the pages are in place, and only when an HTML page
-changed. Without the Pagefind binary the build still succeeds and says search was skipped.
+files differ from run to run, and two builds of the same input must be byte-identical.
+It runs after the pages are in place, and only when an HTML page changed. Without the
+Pagefind binary the build still succeeds and says search was skipped.
 """
 
 from __future__ import annotations

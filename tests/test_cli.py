@@ -278,12 +278,6 @@ def test_a_broken_link_is_quoted_as_the_editor_wrote_it(make_site):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py passes --base-url through unchecked (cli.py _build, BuildOptions(base_url=)); "
-    "build.prepare applies it with config.with_base_url, so a value without https:// builds a "
-    "site whose every link is relative and broken, exit 0",
-)
 @pytest.mark.parametrize("base", ["example.org/briefing", "javascript:alert(1)//", "ftp://x.org/"])
 def test_a_base_url_that_is_not_a_web_address_is_a_usage_error(make_site, base):
     site = make_site({"content/2026-03-17/a.md": article("A", date="2026-03-17")})

@@ -360,11 +360,6 @@ def test_a_content_file_on_a_page_address_is_an_error_naming_the_file(make_site)
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build.py prepare(): the page's owner passed to _claim is page.path "
-    "('2026/03/17/a/'), not the source file, so the message does not name content/...a.md",
-)
 def test_a_content_file_on_an_article_address_names_the_article_file_too(make_site):
     site = make_site(
         {
@@ -375,12 +370,6 @@ def test_a_content_file_on_an_article_address_names_the_article_file_too(make_si
     assert "content/2026-03-17/a.md" in site.build().errors[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build.py prepare(): content assets are put in the `copies` dict after the theme's "
-    "static files under the same key, so content/static/style.css silently replaces the "
-    "theme's stylesheet instead of reaching _claim as a collision",
-)
 def test_a_content_file_that_would_replace_a_theme_file_is_an_error(make_site):
     site = make_site({"content/static/style.css": "body { display: none }"})
     result = site.build()
