@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
+import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -90,8 +91,18 @@ def prepare(
     root: Path, options: BuildOptions, cache: BuildCache | None = None
 ) -> tuple[Prepared | None, list[ContentError]]:
     """Every stage but writing. With a ``cache``, work whose inputs did not change is
-    reused, and the cache is updated with this build's results."""
-    cache = cache if cache is not None else BuildCache()
+    reused, and the cache is updated with this build's results. Without one (``briefing
+    check``) nothing is written to the site: photos are processed in a scratch folder
+    that is gone on return, so the result is for checking, not for publishing."""
+    if cache is None:
+        with tempfile.TemporaryDirectory(prefix="briefing-check-") as scratch:
+            return _prepare(root, options, BuildCache(), Path(scratch))
+    return _prepare(root, options, cache, root / CACHE_DIR / "images")
+
+
+def _prepare(
+    root: Path, options: BuildOptions, cache: BuildCache, image_dir: Path
+) -> tuple[Prepared | None, list[ContentError]]:
     config, problems = load_config(root)
     if config is None:
         return None, problems
@@ -105,7 +116,7 @@ def prepare(
     chosen = select(parsed, options.now, drafts=options.drafts, future=options.future)
     placement, placed = place(config, chosen)
     problems += placed
-    pictures, unreadable = _process_images(root, config, assets, options.workers)
+    pictures, unreadable = _process_images(image_dir, config, assets, options.workers)
     links = Links(config.base_url)
     refs = {
         name: PictureRef(
@@ -374,10 +385,9 @@ def make_resolver(
 
 
 def _process_images(
-    root: Path, config: SiteConfig, assets: list[SourceFile], workers: int
+    cache_dir: Path, config: SiteConfig, assets: list[SourceFile], workers: int
 ) -> tuple[dict[str, Picture], dict[str, str]]:
     """Every photo under content/, processed (or found processed in the image cache)."""
-    cache_dir = root / CACHE_DIR / "images"
     photos = [a for a in assets if Path(a.name).suffix.lower() in RASTER]
 
     def one(source: SourceFile) -> Picture | str:
