@@ -273,16 +273,18 @@ def _story(config: SiteConfig, article: Article, absolute: Any) -> Story:
     image = article.image
     shown = None
     if image is not None and image.file is not None:
-        try:
-            size = picture_size((config.content_dir / image.file).read_bytes())
-        except OSError:
-            size = None
+        size = (image.width, image.height) if image.width and image.height else None
+        if size is None:  # not a photo the build resized: read its header
+            try:
+                size = picture_size((config.content_dir / image.file).read_bytes())
+            except OSError:
+                size = None
         if size is not None:
             width = min(size[0], CONTENT_WIDTH)
             height = max(1, round(size[1] * width / size[0]))
             credit = f"{image.creator} / {image.credit}" if image.creator else image.credit
             shown = EmailImage(
-                absolute(image.url),
+                absolute(email_copy(image.srcset) or image.url),
                 width,
                 height,
                 image.alt or "",
@@ -291,6 +293,21 @@ def _story(config: SiteConfig, article: Article, absolute: Any) -> Story:
                 image.license,
             )
     return Story(article, absolute(article.url), shown)
+
+
+def email_copy(srcset: str) -> str:
+    """Of the build's resized copies (``url 480w, url 960w``), the smallest that is sharp at
+    1.5 times the email's width, or the largest: a 4000-pixel original is no email's business."""
+    copies: list[tuple[int, str]] = []
+    for candidate in srcset.split(", "):
+        url, _, descriptor = candidate.strip().rpartition(" ")
+        if url and descriptor.endswith("w") and descriptor[:-1].isdigit():
+            copies.append((int(descriptor[:-1]), url))
+    if not copies:
+        return ""
+    copies.sort()
+    sharp = [url for width, url in copies if width >= CONTENT_WIDTH * 3 // 2]
+    return sharp[0] if sharp else copies[-1][1]
 
 
 def _message(subject: str, html: str, text: str, settings: EmailSettings, now: datetime) -> bytes:

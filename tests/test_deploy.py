@@ -11,11 +11,13 @@ import gzip
 import hashlib
 import os
 import re
+import shutil
 import struct
 import sys
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from moto.server import ThreadedMotoServer
 from briefing import s3 as s3_module
 from briefing.output import MARKER
 
-BUSINESS = "section: Business"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def png(width: int, height: int) -> bytes:
@@ -655,3 +657,48 @@ def test_without_target_every_target_is_deployed_in_turn(
     ]
     assert site_files(www) == site_files(site.out)
     assert served(s3, bucket) == md5s(site_files(site.out))
+
+
+def test_the_sample_briefing_deploys_to_s3_and_a_folder_then_nothing_more(
+    tmp_path: Path,
+    moto_url: str,
+    s3: Any,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+    sent: dict[str, list[str]],
+) -> None:
+    root = tmp_path / "sample"
+    root.mkdir()
+    shutil.copytree(REPO / "content", root / "content")
+    www = tmp_path / "www"
+    (root / "site.yaml").write_text(
+        (REPO / "site.yaml").read_text(encoding="utf-8")
+        # Fewer resized copies of the photos: a faster build, and deploying is the same.
+        + "images: {widths: [480], webp: false}\n"
+        + f"deploy:\n  mirror:\n    type: folder\n    path: {www}\n"
+        f"  production:\n    type: s3\n    bucket: {bucket}\n    prefix: site\n"
+        f"    endpoint_url: {moto_url}\n",
+        encoding="utf-8",
+    )
+    # The sample's latest edition is 2026-11-26; the tests' usual clock is earlier.
+    monkeypatch.setenv(
+        "SOURCE_DATE_EPOCH", str(int(datetime(2026, 11, 27, tzinfo=UTC).timestamp()))
+    )
+    built = run_cli("build", root)
+    assert built.code == 0, built.err
+    files = site_files(root / "public")
+    assert len(files) > 50
+
+    first = run_cli("deploy", root)
+    assert first.code == 0, first.err
+    assert site_files(www) == files
+    assert served(s3, bucket) == md5s(files)
+    assert sorted(sent["put"]) == sorted(files)
+    photo = next(name for name in files if name.endswith(".jpg"))
+    assert s3.head_object(Bucket=bucket, Key=f"site/{photo}")["ContentType"] == "image/jpeg"
+
+    sent["put"].clear()
+    second = run_cli("deploy", root)
+    assert second.code == 0, second.err
+    assert sent["put"] == []
+    assert [summary_counts(line) for line in second.out.splitlines()] == [(0, len(files), 0)] * 2

@@ -351,3 +351,23 @@ def test_picture_sizes_are_read_from_the_file_header() -> None:
     assert picture_size(photos[0].read_bytes()) == (1600, 1067)
     assert picture_size(b"not a picture") is None
     assert picture_size(b"\x89PNG\r\n\x1a\n") is None
+
+
+def test_a_large_photo_is_sent_as_a_resized_copy_the_site_publishes(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    big = article(
+        "Wide view", "2026-03-18T08:00:00", "Text.", image='{src: wide.png, alt: "A wide view"}'
+    )
+    site = newsletter_site(
+        make_site,
+        settings="images: {widths: [960], webp: false}\n",
+        **{"content/2026-03-18/wide.md": big, "content/2026-03-18/wide.png": png(2000, 1000)},
+    ).built("--jobs", "1")
+    _, html = parts(write_email(site)[0])
+    images = {image["alt"]: image for image in soup(html).find_all("img")}
+    wide = images["A wide view"]
+    assert (wide["width"], wide["height"]) == ("552", "276")
+    path = urlsplit(wide["src"]).path
+    assert path != "/2026/03/18/wide.png"
+    assert (site.out / path.lstrip("/")).is_file()
