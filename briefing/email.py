@@ -376,7 +376,8 @@ def command(site_dir: Path, day_text: str | None, out: Path | None) -> int:
             print(f"briefing: refusing to write the email there: {reason}", file=sys.stderr)
             return EXIT_USAGE
     now = build_clock()
-    # The build cache (read, never written) spares rendering pages the email does not need.
+    # With the build cache (loaded, never saved), pages the email does not need are not
+    # rendered and photos the build already resized are reused from .briefing-cache/.
     options = BuildOptions(now=now, workers=default_workers())
     prepared, problems = prepare(site_dir, options, load_cache(site_dir))
     settings, setting_problems = load_email_settings(site_dir)
