@@ -399,3 +399,46 @@ def test_sections_differing_only_by_case_share_one_page(make_site):
     ).built()
     titles = [a.get_text() for a in site.page("sections/world/").select(".card-title a")]
     assert sorted(titles) == ["A", "B"]
+
+
+def test_a_time_written_with_another_offset_is_shown_in_the_site_time_zone(make_site):
+    xi = article("Xi", date="2026-03-17T11:00:00+08:00")
+    page = make_site({"content/2026-03-17/xi.md": xi}).built().page("2026/03/17/xi/")
+    published = page.select_one(".timestamps time")
+    assert published["datetime"] == "2026-03-17T11:00:00+08:00"
+    assert published.get_text() == "Monday, March 16, 2026, 8:00 p.m."
+
+
+def test_edition_pages_link_to_the_older_and_newer_editions(make_site):
+    site = make_site(
+        {
+            f"content/2026-03-{day}/a.md": article(f"Day {day}", date=f"2026-03-{day}")
+            for day in ("14", "16", "17")
+        }
+    ).built()
+
+    def pager(path: str) -> tuple[str | None, str | None]:
+        nav = site.page(path).select_one("nav.pager")
+        older, newer = nav.select_one("a[rel=prev]"), nav.select_one("a[rel=next]")
+        return (older["href"] if older else None, newer["href"] if newer else None)
+
+    assert pager("2026/03/17/") == ("/2026/03/16/", None)
+    assert pager("2026/03/16/") == ("/2026/03/14/", "/2026/03/17/")
+    assert pager("2026/03/14/") == (None, "/2026/03/16/")
+
+
+def test_a_long_tag_listing_is_split_into_linked_pages(make_site):
+    files = {
+        f"content/2026-03-{1 + n // 4:02d}/s{n}.md": article(
+            f"Story {n}", date=f"2026-03-{1 + n // 4:02d}T{n % 4 + 1:02d}:00:00", tags="[busy]"
+        )
+        for n in range(55)
+    }
+    site = make_site(files).built()
+    first, second = site.page("tags/busy/"), site.page("tags/busy/page/2/")
+    assert len(first.select(".card")) == 50
+    assert len(second.select(".card")) == 5
+    assert first.select_one("a[rel=next]")["href"] == "/tags/busy/page/2/"
+    assert second.select_one("a[rel=prev]")["href"] == "/tags/busy/"
+    assert first.select_one(".card-title a").get_text() == "Story 54"
+    assert second.select(".card-title a")[-1].get_text() == "Story 0"
