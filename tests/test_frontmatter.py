@@ -466,3 +466,24 @@ def test_a_property_sample_builds_through_the_cli_without_a_traceback(make_site,
         assert result.code in (0, 1), (raw, result)
         for line in result.problems:
             assert line.startswith(f"content/2023-03-17/a{index}.md:"), (raw, line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\ntitle: Xi: a visit\ndate: 2023-03-17\n---\n",
+        "---\ntitle: Xi\n\tdate: 2023-03-17\n---\n",
+        "---\ntitle: Xi\ndate: 2023-03-17\ntitle: Again\n---\n",
+        "---\ntitle: Xi\ndate: 2024-02-30\n---\n",
+        "---\ntitle: Xi\ndate: 2023-03-17\nweight: heavy\n---\n",
+        "---\ntitle: Xi\ndate: 2023-03-17\nslug: ../x\n---\n",
+        "---\ntitle: Xi\ndate: 2023-03-17\nx: !!python/object/apply:os.system [ls]\n---\n",
+    ],
+)
+def test_every_located_error_quotes_the_line_it_names(make_site, text):
+    result = make_site({XI: text}).build()
+    assert result.code == 1
+    lines = result.err.splitlines()
+    first = lines[0]
+    number = int(first.split(":")[1])
+    assert lines[1] == "    | " + text.split("\n")[number - 1].rstrip()
