@@ -93,6 +93,7 @@ class Preview:
             future=self.options.future,
             base_url=self.url,
             out=self.out,
+            search=False,  # re-indexing every page on every save would cost seconds
         )
         self._builder = Builder(self.root, options)
         self.rebuild([])
