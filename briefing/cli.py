@@ -18,6 +18,7 @@ from briefing import __version__
 from briefing.build import BuildOptions, BuildResult, build, prepare
 from briefing.cache import clean as clean_cache
 from briefing.errors import ContentError, has_errors
+from briefing.output import OutputRefused, check_output
 from briefing.scaffold import ScaffoldError, init_site, new_article
 from briefing.schema import is_web_url
 from briefing.workers import default_workers
@@ -214,6 +215,11 @@ def _build(args: argparse.Namespace) -> int:
             return EXIT_CONTENT
         _say("Everything checks out.")
         return EXIT_OK
+    try:
+        check_output(options.out or site / "public", site)
+    except OutputRefused as refusal:
+        print(f"briefing: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     result = build(site, options, use_cache=not args.no_cache)
     report(result.problems)
     if not result.ok:

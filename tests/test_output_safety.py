@@ -161,7 +161,7 @@ def never_publish(monkeypatch):
 
 def refused(site, out) -> str:
     result = site.build("--out", out)
-    assert result.code != 0
+    assert result.code == 2, "a refused --out is a usage error"
     assert "refusing to build into" in result.err, result.err
     return result.err
 
