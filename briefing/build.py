@@ -135,7 +135,10 @@ def _prepare(
     if theme is None:
         return None, problems
     planned = with_sitemap(site, plan(site, theme, options.now))
-    problems += _check_links(site, chosen, bodies, planned_paths(planned, site, theme), options)
+    unpublished = {source.name for source in parsed} - {source.name for source in chosen}
+    problems += _check_links(
+        site, chosen, bodies, planned_paths(planned, site, theme), unpublished, options
+    )
     out = options.out or root / "public"
     reusable = cache.outputs if cache.out == str(out.resolve()) else {}
     files: dict[str, Content] = {}
@@ -260,7 +263,8 @@ def _write_problem(out: Path, exc: OSError) -> ContentError:
     return ContentError(
         str(out),
         None,
-        f"could not write the site: {exc.strerror or exc}",
+        f"could not write the site: {exc.strerror or exc}"
+        + (f" ({exc.filename})" if exc.filename else ""),
         hint="check that the folder is writable and the disk has space; "
         "the previous site was left as it was",
     )
@@ -489,9 +493,13 @@ def _check_links(
     sources: list[ParsedSource],
     bodies: Mapping[str, RenderedBody],
     paths: set[str],
+    unpublished: set[str],
     options: BuildOptions,
 ) -> list[ContentError]:
-    """Every internal link and ``#anchor`` in a body must land on something the build makes."""
+    """Every internal link and ``#anchor`` in a body must land on something the build makes.
+
+    ``unpublished``: drafts and articles scheduled for later, which exist but are left out.
+    """
     anchors = {a.path: a.anchors for a in site.articles if a.path is not None}
     anchors.update({p.path: p.anchors for p in site.pages})
     problems = []
@@ -503,7 +511,14 @@ def _check_links(
             message = ""
             if link.broken:
                 what = "picture" if link.image else "link"
-                message = f"the {what} {link.target!r} points to a file that does not exist"
+                name = resolve_file(source.name, unquote(urlsplit(link.target).path))
+                if name in unpublished:
+                    message = (
+                        f"the link {link.target!r} points to content/{name}, a draft or an "
+                        "article scheduled for later, which this build leaves out"
+                    )
+                else:
+                    message = f"the {what} {link.target!r} points to a file that does not exist"
             elif link.site_path is not None:
                 target = posixpath.normpath(link.site_path) if link.site_path else ""
                 candidates = {

@@ -210,7 +210,7 @@ def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.command == "check":
         _, problems = prepare(site, options)
-        report(problems)
+        report(problems, building=False)
         if has_errors(problems):
             return EXIT_CONTENT
         _say("Everything checks out.")
@@ -228,16 +228,15 @@ def _build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def report(problems: list[ContentError]) -> None:
+def report(problems: list[ContentError], *, building: bool = True) -> None:
     for problem in problems:
         print(problem.format(), file=sys.stderr)
     errors = sum(1 for p in problems if not p.warning)
     if errors:
-        print(
-            f"{errors} error{'s' if errors != 1 else ''}: nothing was written, "
-            "the previous site is unchanged.",
-            file=sys.stderr,
-        )
+        count = f"{errors} error{'s' if errors != 1 else ''}"
+        if building:
+            count += ": nothing was written, the previous site is unchanged"
+        print(count + ".", file=sys.stderr)
 
 
 def _summary(result: BuildResult, seconds: float, out: Path) -> str:

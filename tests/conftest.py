@@ -125,7 +125,7 @@ class Run:
         return [
             line
             for line in self.err.splitlines()
-            if line and not line.startswith(" ") and not re.match(r"\d+ errors?:", line)
+            if line and not line.startswith(" ") and not re.match(r"\d+ errors?[:.]", line)
         ]
 
     @property

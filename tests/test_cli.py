@@ -285,3 +285,17 @@ def test_a_base_url_that_is_not_a_web_address_is_a_usage_error(make_site, base):
     assert result.code == 2
     assert "--base-url" in result.err
     assert not site.out.exists()
+
+
+def test_a_link_to_a_draft_says_the_draft_is_left_out(make_site):
+    site = make_site(
+        {
+            "content/2026-03-17/a.md": article("A", date="2026-03-17", body="See [b](b.md)."),
+            "content/2026-03-17/b.md": article("B", date="2026-03-17", draft="true"),
+        }
+    )
+    assert site.check().errors == [
+        "content/2026-03-17/a.md:6: the link 'b.md' points to content/2026-03-17/b.md, a draft "
+        "or an article scheduled for later, which this build leaves out"
+    ]
+    assert site.check("--drafts").code == 0
