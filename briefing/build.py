@@ -15,7 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from briefing.cache import CACHE_DIR, BodyEntry, BuildCache, ParsedEntry, digest, stat_key
+from briefing.cache import (
+    CACHE_DIR,
+    BodyEntry,
+    BuildCache,
+    ParsedEntry,
+    StatKey,
+    digest,
+    stat_key,
+)
 from briefing.cache import load as load_cache
 from briefing.cache import save as save_cache
 from briefing.config import SiteConfig, load_config
@@ -116,7 +124,7 @@ def _prepare(
     chosen = select(parsed, options.now, drafts=options.drafts, future=options.future)
     placement, placed = place(config, chosen)
     problems += placed
-    pictures, unreadable = _process_images(image_dir, config, assets, options.workers)
+    pictures, unreadable = _process_images(image_dir, config, assets, cache, options.workers)
     links = Links(config.base_url)
     refs = {
         name: PictureRef(
@@ -228,12 +236,15 @@ class Builder:
             problems.append(_write_problem(out, exc))
         else:
             result.changed = list(result.stats.changed)
+            moved = self.cache.out != str(out.resolve())
+            self.cache.dirty |= moved or self.cache.outputs != prepared.fingerprints
             self.cache.out = str(out.resolve())
             self.cache.outputs = prepared.fingerprints
             if options.search and prepared.config.search:
                 problems += self._index_search(out, prepared, result)
-        if self.persistent:
+        if self.persistent and self.cache.dirty:
             save_cache(self.root, self.cache)
+            self.cache.dirty = False
         result.problems = sort_problems(problems)
         return result
 
@@ -256,6 +267,7 @@ class Builder:
         result.changed = sorted(set(result.changed) | set(stats.changed))
         self.cache.outputs = {n: f for n, f in outputs.items() if not n.startswith(BUNDLE)}
         self.cache.outputs.update({name: digest(data) for name, data in bundle.items()})
+        self.cache.dirty = True
         return []
 
 
@@ -312,6 +324,7 @@ def _parse_all(
     reused = [cached(source) for source in documents]
     todo = [source for source, hit in zip(documents, reused, strict=True) if hit is None]
     fresh = iter(fork_map(parse, todo, workers))
+    cache.dirty |= bool(todo) or len(documents) != len(cache.parsed)
     cache.stats, cache.parsed = {}, {}
     parsed: list[ParsedSource] = []
     for source, hit in zip(documents, reused, strict=True):
@@ -389,10 +402,27 @@ def make_resolver(
 
 
 def _process_images(
-    cache_dir: Path, config: SiteConfig, assets: list[SourceFile], workers: int
+    cache_dir: Path,
+    config: SiteConfig,
+    assets: list[SourceFile],
+    cache: BuildCache,
+    workers: int,
 ) -> tuple[dict[str, Picture], dict[str, str]]:
-    """Every photo under content/, processed (or found processed in the image cache)."""
+    """Every photo under content/, processed (or found processed in the image cache).
+
+    A photo whose file is unchanged since the last build is not even read again.
+    """
+    settings = repr(config.images)
     photos = [a for a in assets if Path(a.name).suffix.lower() in RASTER]
+
+    def known(source: SourceFile) -> Picture | str | None:
+        entry = cache.pictures.get(source.name)
+        if entry is None or entry[0] != source.stamp or entry[1] != settings:
+            return None
+        outcome = entry[2]
+        if isinstance(outcome, Picture) and not outcome.full.file.is_file():
+            return None
+        return outcome if isinstance(outcome, (Picture, str)) else None
 
     def one(source: SourceFile) -> Picture | str:
         try:
@@ -404,13 +434,21 @@ def _process_images(
         except OSError as exc:
             return f"could not be read ({exc.strerror or exc})"
 
+    reused = [known(source) for source in photos]
+    todo = [source for source, hit in zip(photos, reused, strict=True) if hit is None]
+    fresh = iter(fork_map(one, todo, workers))
+    cache.dirty |= bool(todo)
     pictures: dict[str, Picture] = {}
     unreadable: dict[str, str] = {}
-    for source, outcome in zip(photos, fork_map(one, photos, workers), strict=True):
+    entries: dict[str, tuple[StatKey, str, Picture | str]] = {}
+    for source, hit in zip(photos, reused, strict=True):
+        outcome = hit if hit is not None else next(fresh)
+        entries[source.name] = (source.stamp, settings, outcome)
         if isinstance(outcome, str):
             unreadable[source.name] = outcome
         else:
             pictures[source.name] = outcome
+    cache.pictures = entries
     return pictures, unreadable
 
 
@@ -450,6 +488,7 @@ def _render_bodies(
         )
 
     todo = [source for source in sources if not current(source)]
+    cache.dirty |= bool(todo) or len(sources) != len(cache.bodies)
     md = make_markdown(config.markdown) if todo else None
 
     def render_one(source: ParsedSource) -> BodyEntry:

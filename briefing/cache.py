@@ -16,8 +16,9 @@ import os
 import pickle
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from briefing import __version__
 from briefing.errors import ContentError
@@ -25,7 +26,8 @@ from briefing.markdown import RenderedBody, Resolved
 from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 1
+FORMAT = 2
+"""Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 
 
@@ -53,10 +55,14 @@ class BuildCache:
     """Source name -> (size, mtime, inode) and the digest of its bytes then."""
     parsed: dict[str, ParsedEntry] = field(default_factory=dict)
     bodies: dict[str, BodyEntry] = field(default_factory=dict)
+    pictures: dict[str, tuple[StatKey, str, Any]] = field(default_factory=dict)
+    """Photo name -> (stamp, settings, processed Picture or the reason it is unreadable)."""
     out: str = ""
     """The output folder the entries below describe."""
     outputs: dict[str, str] = field(default_factory=dict)
     """Every file last written to ``out`` -> the fingerprint it was made from."""
+    dirty: bool = False
+    """Something was computed that the saved cache does not hold: save it."""
 
 
 def stat_key(path: Path) -> StatKey | None:
@@ -122,7 +128,10 @@ def load(site_root: Path) -> BuildCache:
         cache = pickle.loads(payload)
     except Exception:
         return BuildCache()
-    return cache if isinstance(cache, BuildCache) else BuildCache()
+    if not isinstance(cache, BuildCache) or not all(hasattr(cache, f.name) for f in fields(cache)):
+        return BuildCache()
+    cache.dirty = False
+    return cache
 
 
 def save(site_root: Path, cache: BuildCache) -> None:

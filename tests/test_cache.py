@@ -307,3 +307,17 @@ def test_build_clock_moving_past_a_scheduled_article_publishes_it(
     assert not site.exists("2026/03/21/later/")
     assert builder.build(now=datetime(2026, 3, 22, tzinfo=UTC)).ok
     assert site.exists("2026/03/21/later/")
+
+
+def test_cache_written_by_an_older_shape_of_the_code_is_ignored(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    from briefing import cache as cache_module
+
+    site = make_site(FILES).built()
+    old = cache_module.load(site.root)
+    del old.pictures  # as if pickled before the field existed, with the version unchanged
+    cache_module.save(site.root, old)
+    assert cache_module.load(site.root).pictures == {}
+    site.write("content/2026-03-17/xi.md", article("Xi lands in Moscow", "2026-03-17T09:00:00"))
+    assert_same_as_clean(site, tmp_path)
