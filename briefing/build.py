@@ -7,6 +7,7 @@ discover -> parse -> select -> place -> render Markdown -> assemble -> plan -> c
 from __future__ import annotations
 
 import contextlib
+import os
 import posixpath
 import tempfile
 from collections.abc import Collection, Mapping
@@ -15,18 +16,22 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from briefing import __version__
 from briefing.cache import (
     CACHE_DIR,
     BodyEntry,
     BuildCache,
+    BuildState,
     ParsedEntry,
     StatKey,
     digest,
+    load_state,
+    save_state,
     stat_key,
 )
 from briefing.cache import load as load_cache
 from briefing.cache import save as save_cache
-from briefing.config import SiteConfig, load_config
+from briefing.config import CONFIG_FILE, SiteConfig, load_config
 from briefing.content import Kind, SourceFile, discover
 from briefing.errors import ContentError, at_line, has_errors, sort_problems
 from briefing.images import RASTER, ImageProblem, Picture
@@ -40,12 +45,29 @@ from briefing.markdown import (
     render_body,
 )
 from briefing.model import Placement, Site, assemble, place, resolve_file, select
-from briefing.output import KEEP, Content, OutputRefused, WriteStats, check_output, locked, publish
+from briefing.output import (
+    KEEP,
+    MARKER,
+    Content,
+    OutputRefused,
+    WriteStats,
+    check_output,
+    locked,
+    publish,
+)
 from briefing.parse import ParsedSource, parse_source
-from briefing.render import PlannedPage, TemplateProblem, plan, render, site_context, with_sitemap
+from briefing.render import (
+    NEWS_SITEMAP_AGE,
+    PlannedPage,
+    TemplateProblem,
+    plan,
+    render,
+    site_context,
+    with_sitemap,
+)
 from briefing.schema import ArticleFields
 from briefing.search import BUNDLE, SearchSkipped, build_index
-from briefing.theme import Theme, load_theme
+from briefing.theme import Theme, builtin_theme_dir, load_theme
 from briefing.urls import Links, asset_path, output_file
 from briefing.workers import fork_map
 
@@ -93,6 +115,9 @@ class Prepared:
     files: dict[str, Content]
     fingerprints: dict[str, str]
     """Output file -> what it was made from, for the next build's cache."""
+    valid_until: datetime | None = None
+    """When the clock alone will change the site: a scheduled article comes out, or one
+    leaves the two-day news sitemap. None: only an edit will."""
 
 
 def prepare(
@@ -187,7 +212,17 @@ def _prepare(
             fingerprints[name] = fingerprint
     if options.strict:
         problems = [replace(p, warning=False) for p in problems]
-    return Prepared(config, site, theme, files, fingerprints), problems
+    moments = [
+        source.fields.published
+        for source in parsed
+        if isinstance(source.fields, ArticleFields)
+        and source.fields.published > options.now
+        and not options.future
+    ]
+    moments += [a.published + NEWS_SITEMAP_AGE for a in site.articles if not a.is_link]
+    upcoming = [moment for moment in moments if moment > options.now]
+    valid_until = min(upcoming) if upcoming else None
+    return Prepared(config, site, theme, files, fingerprints, valid_until), problems
 
 
 class Builder:
@@ -219,8 +254,15 @@ class Builder:
             return BuildResult([_write_problem(out, exc)])
 
     def _build_locked(self, options: BuildOptions, out: Path) -> BuildResult:
+        inputs = self._inputs(options, out) if self.persistent else ""
         if self.persistent:
+            state = load_state(self.root)
+            if state is not None and self._unchanged(state, inputs, options, out):
+                warnings = [ContentError(**w) for w in state.warnings]
+                return BuildResult(warnings, pages=state.pages)
             self.cache = load_cache(self.root)
+        if not (out / MARKER).is_file():
+            self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
         prepared, problems = prepare(self.root, options, self.cache)
         result = BuildResult(problems)
         if prepared is None or not result.ok:
@@ -245,8 +287,32 @@ class Builder:
         if self.persistent and self.cache.dirty:
             save_cache(self.root, self.cache)
             self.cache.dirty = False
+        if self.persistent and result.stats is not None:
+            valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
+            said = tuple(p.as_dict() for p in problems if p.warning)
+            save_state(self.root, BuildState(inputs, valid_until, result.pages, said))
         result.problems = sort_problems(problems)
         return result
+
+    def _inputs(self, options: BuildOptions, out: Path) -> str:
+        """Every file a build reads, by stamp (size, time, inode), with the settings and the
+        version: equal digests, equal sites, as long as the clock has not moved past
+        ``valid_until``."""
+        parts = [__version__, repr(replace(options, now=datetime.min, workers=1))]
+        parts.append(f"{out.resolve()}:{stat_key(out / MARKER)}")
+        parts.append(f"site.yaml:{stat_key(self.root / CONFIG_FILE)}")
+        for folder in (self.root / "content", self.root / "themes", builtin_theme_dir()):
+            for top, dirs, names in os.walk(folder):
+                dirs.sort()
+                for name in sorted(names):
+                    path = os.path.join(top, name)
+                    parts.append(f"{path}:{stat_key(Path(path))}")
+        return digest(*parts)
+
+    def _unchanged(self, state: BuildState, inputs: str, options: BuildOptions, out: Path) -> bool:
+        if state.inputs != inputs or not (out / MARKER).is_file():
+            return False
+        return not state.valid_until or options.now < datetime.fromisoformat(state.valid_until)
 
     def _index_search(
         self, out: Path, prepared: Prepared, result: BuildResult

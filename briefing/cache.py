@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import pickle
 import secrets
 import shutil
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,49 @@ def clean(site_root: Path) -> bool:
         return False
     shutil.rmtree(folder)
     return True
+
+
+def state_file(site_root: Path) -> Path:
+    return site_root / CACHE_DIR / "state.json"
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What the last successful build was made from, small enough to read in a blink: when
+    nothing it names has changed, the build has nothing to do and the big cache stays shut."""
+
+    inputs: str
+    """Digest of every input file's stamp, the settings, the options and the version."""
+    valid_until: str
+    """ISO time when the clock alone changes the site (a scheduled article, the news
+    sitemap's two days), or "" for never."""
+    pages: int
+    warnings: tuple[dict[str, Any], ...]
+    """Reported again on a build that does nothing, so a warning never goes quiet."""
+
+
+def load_state(site_root: Path) -> BuildState | None:
+    try:
+        data = json.loads(state_file(site_root).read_text(encoding="utf-8"))
+        return BuildState(
+            str(data["inputs"]),
+            str(data["valid_until"]),
+            int(data["pages"]),
+            tuple(dict(w) for w in data["warnings"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_state(site_root: Path, state: BuildState | None) -> None:
+    path = state_file(site_root)
+    try:
+        if state is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(asdict(state)), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass

@@ -321,3 +321,38 @@ def test_cache_written_by_an_older_shape_of_the_code_is_ignored(
     assert cache_module.load(site.root).pictures == {}
     site.write("content/2026-03-17/xi.md", article("Xi lands in Moscow", "2026-03-17T09:00:00"))
     assert_same_as_clean(site, tmp_path)
+
+
+def test_a_build_with_nothing_to_do_still_repeats_its_warnings(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    site = make_site(
+        {**FILES, "content/2026-03-18/w.md": article("W", "2026-03-18", imgae="x.jpg")}
+    )
+    first = site.build()
+    assert first.code == 0 and first.warnings
+    again = site.build()
+    assert again.code == 0
+    assert again.warnings == first.warnings
+
+
+def test_the_clock_passing_a_scheduled_article_publishes_it_without_any_edit(
+    make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site({**FILES, "content/2026-03-21/later.md": article("Later", "2026-03-21T06:00")})
+    site.built()
+    assert not site.exists("2026/03/21/later/")
+    site.built()  # nothing to do: the article is still in the future
+    assert not site.exists("2026/03/21/later/")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(datetime(2026, 3, 22, tzinfo=UTC).timestamp())))
+    site.built()
+    assert site.exists("2026/03/21/later/")
+
+
+def test_a_deleted_output_folder_is_built_again(make_site: Callable[..., SiteDir]) -> None:
+    import shutil
+
+    site = make_site(FILES).built()
+    shutil.rmtree(site.out)
+    site.built()
+    assert site.exists("2026/03/17/xi/")
