@@ -8,6 +8,7 @@ undefined names are errors with a file and line, never empty strings.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from markupsafe import Markup
 
 import briefing
 from briefing.config import SiteConfig
-from briefing.errors import ContentError
+from briefing.errors import ContentError, display_path
 
 
 def builtin_theme_dir() -> Path:
@@ -75,13 +76,42 @@ def load_theme(
                 hint=f"create themes/{config.theme}/templates/, or use theme: default",
             )
         ]
+    problems = outside_links(own, config.root) if own.is_dir() else []
     if own.resolve() != builtin.resolve():
         template_dirs.append(builtin / "templates")
     env = _environment(config, template_dirs, filters)
     return (
         Theme(config.theme, tuple(template_dirs), tuple(d for d in static_dirs if d.is_dir()), env),
-        [],
+        problems,
     )
+
+
+def outside_links(folder: Path, site_root: Path) -> list[ContentError]:
+    """Links in a site's theme folder (or the folder itself) that lead outside the site.
+
+    Templates and static files are read through them, so a theme could otherwise publish
+    any file of the machine (a link to ~/.ssh/id_rsa in static/). Refused, as in content/.
+    """
+    root = site_root.resolve()
+    links = [folder] if folder.is_symlink() else []
+    for parent, folders, files in os.walk(folder):
+        links += [Path(parent, name) for name in (*folders, *files)]
+    problems = []
+    for link in links:
+        if not link.is_symlink():
+            continue
+        target = link.resolve()
+        if not target.is_relative_to(root):
+            problems.append(
+                ContentError(
+                    display_path(link, site_root),
+                    None,
+                    f"is a link to {target} (outside the site); themes may only use their "
+                    "own files",
+                    hint="copy the file or folder into the theme instead of linking to it",
+                )
+            )
+    return problems
 
 
 def load_email_templates(
