@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefing.errors import ContentError
 from briefing.frontmatter import SourceText, decode, parse_yaml
-from briefing.schema import FieldReader, is_web_url, yaml12
+from briefing.schema import FieldReader, _show, is_web_url, yaml12
 
 CONFIG_FILE = "site.yaml"
 
@@ -187,6 +187,15 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
             webp=images_reader.flag("webp") if images_reader.present("webp") else True,
         )
         images_reader.extra(("widths", "quality", "webp"), strict=True)
+    theme = reader.text("theme") or config.theme
+    if theme in (".", "..") or any(mark in theme for mark in ("/", "\\", "\x00")):
+        reader.problem(
+            "theme",
+            f"theme: {_show(theme)} is not a folder name",
+            "name a folder under themes/, e.g. theme: default; a theme outside the site "
+            "can't be used",
+        )
+        theme = config.theme
     extra = reader.values.get("extra")
     reader.extra(SETTINGS, strict=True)
     config = replace(
@@ -195,7 +204,7 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[ContentError]]:
         base_url=normalise_base_url(base_url),
         language=language,
         timezone=timezone,
-        theme=reader.text("theme") or config.theme,
+        theme=theme,
         copyright=reader.text("copyright"),
         trust_url=trust_url,
         trust_label=reader.text("trust_label") or config.trust_label,
