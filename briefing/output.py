@@ -9,6 +9,7 @@ modification times for rsync-style publishing.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -141,6 +142,7 @@ def _publish_changes(
                 _write(staging, name, content, made)
                 written.append(name)
         removed = sorted(name for name in previous if name not in files and name != MARKER)
+        _check_writable(out, [out / name for name in written + removed])
         journal = json.dumps({"written": written, "removed": removed})
         (staging / (_JOURNAL + ".tmp")).write_text(journal, encoding="utf-8")
         (staging / (_JOURNAL + ".tmp")).replace(staging / _JOURNAL)
@@ -203,6 +205,9 @@ def _publish_whole(out: Path, staging: Path, files: Mapping[str, Content]) -> Wr
         removed = _removed(out, files)
         changed.extend(removed)
         if out.exists():
+            # The retired site is deleted once the new one is in: every folder of it must be
+            # ours to change, or its remains would block the next build.
+            _check_writable(out, [Path(folder, "-") for folder, _, _ in os.walk(out)])
             out.rename(retired)
         staging.rename(out)
     except BaseException:
@@ -212,6 +217,19 @@ def _publish_whole(out: Path, staging: Path, files: Mapping[str, Content]) -> Wr
         raise
     shutil.rmtree(retired, ignore_errors=True)
     return WriteStats(written, unchanged, len(removed), tuple(sorted(changed)))
+
+
+def _check_writable(out: Path, targets: Collection[Path]) -> None:
+    """Refuse before anything moves when a folder the move would change is read-only:
+    stopping half-way would leave readers a mix of the old site and the new."""
+    checked: set[Path] = set()
+    for target in targets:
+        folder = target.parent
+        while folder not in checked and folder.is_relative_to(out):
+            checked.add(folder)
+            if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, "the folder is read-only", str(folder))
+            folder = folder.parent
 
 
 def _same(previous: Path, content: Content) -> bool:
