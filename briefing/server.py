@@ -255,6 +255,9 @@ class PreviewHTTPServer(ThreadingHTTPServer):
     """One thread per connection, so an open event stream or a slow client blocks no one."""
 
     daemon_threads = True
+    request_queue_size = 128
+    """Connections the kernel holds while they wait to be accepted. The default, 5, drops
+    the rest of a browser's burst of parallel requests, which then retry after a second."""
 
     def __init__(self, address: tuple[str, int], live: LiveState) -> None:
         self.live = live
@@ -297,6 +300,9 @@ class RequestHandler(BaseHTTPRequestHandler):
     server_version = "briefing-preview"
     timeout = 60
     """Idle kept-alive connections end after this many seconds."""
+    disable_nagle_algorithm = True
+    """Headers and body go out as two writes: with Nagle's algorithm the body waits for the
+    client's delayed acknowledgement, 40 ms per response on a kept-alive connection."""
 
     def do_GET(self) -> None:
         self._respond(head=False)
