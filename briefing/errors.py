@@ -6,6 +6,7 @@ them at once, in the terminal and in the preview overlay alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,9 @@ class ContentError:
 
     @property
     def location(self) -> str:
-        where = self.path
+        # A file name may hold a line break or another invisible character: spelled out, it
+        # cannot split the report or forge a line of it (the message is treated alike).
+        where = _INVISIBLE.sub(_spell_out, self.path)
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
@@ -42,7 +45,7 @@ class ContentError:
     def format(self) -> str:
         """The text shown in the terminal: location, message, quoted line, hint."""
         label = "warning: " if self.warning else ""
-        text = f"{self.location}: {label}{self.message}"
+        text = f"{self.location}: {label}{_INVISIBLE.sub(_spell_out, self.message)}"
         if self.source_line.strip():
             text += f"\n    | {self.source_line.rstrip()}"
         if self.hint:
@@ -60,6 +63,13 @@ class ContentError:
             "source_line": self.source_line,
             "warning": self.warning,
         }
+
+
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _spell_out(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 def at_line(
