@@ -90,6 +90,62 @@ def sample_site(factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+WIDE = "2026/03/17/wide/"
+"""The one article of the narrow-screen site: everything that could push a page sideways."""
+
+NARROW_SCREEN_SITE = {
+    "site.yaml": "title: Narrow screens\nbase_url: https://example.org/\nlanguage: en\n",
+    "content/2026-03-17/wide.md": """\
+---
+title: Wide things on a narrow screen
+date: 2026-03-17T09:00:00
+summary: Tables, code and long words.
+section: World
+updated: 2026-03-18T10:00:00
+corrections:
+  - date: 2026-03-18
+    text: An earlier version misspelt the widow's title.
+---
+
+The Donaudampfschifffahrtsgesellschaftskapitänswitwe read
+<https://example.org/a-very-long-address/that-never-breaks/because-it-has-no-spaces/anywhere.html>
+aloud, then `a_very_long_inline_code_identifier_without_any_spaces_in_it_at_all`.[^1]
+
+| Region | Q1 2026 | Q2 2026 | Q3 2026 | Q4 2026 | Change | Share | Rank |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| Northern Territory | 1,234,567 | 2,345,678 | 3,456,789 | 4,567,890 | +12.5% | 45.6% | 1 |
+| Australian Capital Territory | 234,567 | 345,678 | 456,789 | 567,890 | -3.4% | 12.3% | 2 |
+
+```
+for region in regions: print(region.name, region.quarterly_totals, region.change_since_last_year)
+```
+
+::: why-it-matters
+> A quotation long enough to wrap over several lines on a phone, as quotations are.
+:::
+
+[^1]: A footnote.
+""",
+}
+"""A purpose-built site for what the sample site lacks: a wide table, a long line of code, an
+unbroken address and word."""
+
+
+def narrow_screen_site(factory: pytest.TempPathFactory) -> Path:
+    """NARROW_SCREEN_SITE, built once per test session; returns its output folder."""
+    root = factory.getbasetemp() / "a11y-narrow"
+    out = root / "public"
+    if not out.is_dir():
+        for name, text in NARROW_SCREEN_SITE.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SOURCE_DATE_EPOCH", SAMPLE_EPOCH)
+            result = run_cli("build", root, "--out", out)
+        assert result.code == 0, result.err
+    return out
+
+
 def html_pages(out: Path) -> list[str]:
     """Every HTML page of a built site as the URL path a reader opens (``2026/11/26/``)."""
     paths = []
