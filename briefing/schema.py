@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -267,6 +267,13 @@ def parse_moment(text: str, zone: tzinfo) -> datetime | str:
         return reason if "range" in reason or "must be" in reason else NOT_A_DATE_FORMAT
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    try:
+        # Pages show it in the site's time zone, feeds and sorting need UTC: the first or
+        # last day of year 1 or 9999, with an offset, cannot be moved to either.
+        moment.astimezone(UTC)
+        moment.astimezone(zone)
+    except (OverflowError, ValueError):
+        return "too far in the past or the future"
     return moment
 
 
