@@ -40,9 +40,13 @@
     caption.id = "lightbox-caption";
 
     dialog.append(bar, picture, caption);
-    // A click on the backdrop lands on the <dialog> itself (its content fills its box).
+    // A click on the backdrop lands on the <dialog> itself, outside its box.
     dialog.addEventListener("click", function (event) {
-      if (event.target === dialog) {
+      var box = dialog.getBoundingClientRect();
+      var outside =
+        event.clientX < box.left || event.clientX > box.right ||
+        event.clientY < box.top || event.clientY > box.bottom;
+      if (event.target === dialog && outside) {
         dialog.close();
       }
     });
