@@ -260,10 +260,14 @@ def parse_moment(text: str, zone: tzinfo) -> datetime | str:
     """An aware datetime, or the reason the text is not one."""
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
-        moment = datetime.fromisoformat(text)
+            moment = datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError as exc:
         reason = str(exc)
+        if reason.startswith("offset must be"):
+            # Python's own words here quote timedelta reprs.
+            return "the offset from UTC must be less than 24 hours"
         return reason if "range" in reason or "must be" in reason else NOT_A_DATE_FORMAT
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
