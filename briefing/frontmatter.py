@@ -140,6 +140,10 @@ def parse_yaml(
             return None, {}, [at_line(path, text, first_line, message)]
         node = yaml.compose(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):
+            # Newer libyaml stops at its own depth limit before ours is reached.
+            message = f"{what} is nested more than {MAX_DEPTH} levels deep"
+            return None, {}, [at_line(path, text, first_line, message)]
         unclosed = _UNCLOSED.get(str(exc.context)) if exc.context_mark else None
         if unclosed is not None:
             # The scanner only notices at the end of the text: point at where it opened.
