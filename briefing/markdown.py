@@ -11,7 +11,7 @@ import hashlib
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -99,6 +99,9 @@ def make_markdown(settings: MarkdownSettings) -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     md.add_render_rule("paragraph_open", _render_paragraph_open)
     md.add_render_rule("paragraph_close", _render_paragraph_close)
+    md.add_render_rule("table_open", _render_table_open)
+    md.add_render_rule("table_close", _render_table_close)
+    _label_footnotes(md)
     return md
 
 
@@ -226,6 +229,7 @@ def _figures(state: StateCore) -> None:
         if len(children) == 1 and children[0].type == "image" and children[0].attrGet("title"):
             opening.meta["figure"] = True
             closing.meta["figure"] = str(children[0].attrGet("title"))
+            closing.meta["full"] = str(children[0].attrGet("src"))
             children[0].attrs.pop("title")
 
 
@@ -258,7 +262,7 @@ def _render_paragraph_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     if tokens[idx].meta.get("figure"):
-        return '<figure class="body-figure">'
+        return '<figure class="body-figure"><div class="figure-frame">'
     return self.renderToken(tokens, idx, options, env)
 
 
@@ -267,5 +271,57 @@ def _render_paragraph_close(
 ) -> str:
     caption = tokens[idx].meta.get("figure")
     if caption:
-        return f"<figcaption>{html.escape(caption)}</figcaption></figure>\n"
+        full = html.escape(tokens[idx].meta.get("full", ""))
+        enlarge = f'<a class="enlarge" href="{full}">{ENLARGE_ICON}{ENLARGE_LABEL}</a>'
+        return f"{enlarge}</div><figcaption>{html.escape(caption)}</figcaption></figure>\n"
     return self.renderToken(tokens, idx, options, env)
+
+
+ENLARGE_ICON = (
+    '<svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20">'
+    '<path d="M4 10V4h6M20 14v6h-6M4 4l6 6M20 20l-6-6" fill="none" stroke="currentColor" '
+    'stroke-width="2"/></svg>'
+)
+ENLARGE_LABEL = '<span class="visually-hidden">Enlarge this image</span>'
+"""The same enlarge control as the theme's lead photo, so the lightbox works on both."""
+
+
+def _render_table_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A wide table scrolls inside its own focusable region instead of widening the page."""
+    table = self.renderToken(tokens, idx, options, env)
+    return f'<div class="table-scroll" role="region" tabindex="0" aria-label="Table">{table}'
+
+
+def _render_table_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return self.renderToken(tokens, idx, options, env) + "</div>\n"
+
+
+def _label_footnotes(md: MarkdownIt) -> None:
+    """Footnote marks read as "[1]" and "↩": give screen readers words for them."""
+    renderer = cast(RendererHTML, md.renderer)
+    reference = renderer.rules["footnote_ref"]
+    back = renderer.rules["footnote_anchor"]
+
+    def labelled_reference(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        number = int(tokens[idx].meta["id"]) + 1
+        return str(reference(tokens, idx, options, env)).replace(
+            "<a ", f'<a aria-label="Footnote {number}" ', 1
+        )
+
+    def labelled_back(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return str(back(tokens, idx, options, env)).replace(
+            'class="footnote-backref">',
+            'class="footnote-backref" aria-label="Back to the text">',
+            1,
+        )
+
+    md.add_render_rule("footnote_ref", labelled_reference)
+    md.add_render_rule("footnote_anchor", labelled_back)

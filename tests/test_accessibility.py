@@ -62,7 +62,12 @@ OVERFLOW = """() => {
   }
   for (const el of document.body.querySelectorAll("*")) {
     const overflowX = getComputedStyle(el).overflowX;
-    if ((overflowX === "auto" || overflowX === "scroll") && el.scrollWidth > el.clientWidth) {
+    // A scrolling region a keyboard can reach and a screen reader can name is allowed
+    // (a table too wide for a phone); any other sideways scroll is not.
+    const reachable = el.tabIndex >= 0 && el.getAttribute("role") === "region"
+      && el.getAttribute("aria-label");
+    if ((overflowX === "auto" || overflowX === "scroll") && el.scrollWidth > el.clientWidth
+        && !reachable) {
       found.push(`<${el.localName} class="${el.className}"> scrolls sideways`);
     }
   }
@@ -403,8 +408,8 @@ def test_nothing_scrolls_sideways_at_200_percent_zoom(
 def test_wide_tables_long_code_and_unbroken_words_fit_320px(
     browser: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """What the sample site lacks, from a purpose-built one: nothing scrolls sideways, not
-    even inside the page (a scrolling table or <pre> is a region keyboards cannot reach)."""
+    """What the sample site lacks, from a purpose-built one: nothing scrolls sideways except
+    a table too wide for the screen, inside a region keyboards can reach and focus."""
     with serving(narrow_screen_site(tmp_path_factory)) as url:
         found = audit(browser, url, [WIDE], viewport=PHONE)[WIDE]
     assert found["width"] == 320

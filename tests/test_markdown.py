@@ -267,3 +267,23 @@ def test_hostile_site_yaml_strings_are_escaped_everywhere(make_site):
         assert page.select_one(".site-footer .copyright").get_text().startswith("</script>")
     feed = site.feed()
     assert feed.feed.title.startswith("</script><script>alert(1)</script>")
+
+
+def test_body_figures_have_the_enlarge_control_of_the_lead_photo():
+    page = html('![Cranes at dawn](cranes.jpg "The cranes start again on Friday.")\n')
+    enlarge = page.select_one("figure.body-figure .figure-frame a.enlarge")
+    assert enlarge["href"] == "cranes.jpg"
+    assert enlarge.get_text(strip=True) == "Enlarge this image"
+
+
+def test_a_table_sits_in_a_named_region_the_keyboard_can_reach():
+    page = html("| a | b |\n|---|---|\n| 1 | 2 |\n")
+    region = page.select_one("div.table-scroll")
+    assert (region["role"], region["tabindex"], region["aria-label"]) == ("region", "0", "Table")
+    assert region.table is not None
+
+
+def test_footnote_marks_have_words_for_screen_readers():
+    page = html("Note[^1].\n\n[^1]: The source.\n")
+    assert page.select_one("sup.footnote-ref a")["aria-label"] == "Footnote 1"
+    assert page.select_one("a.footnote-backref")["aria-label"] == "Back to the text"
