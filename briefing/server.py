@@ -255,9 +255,9 @@ class PreviewHTTPServer(ThreadingHTTPServer):
     """One thread per connection, so an open event stream or a slow client blocks no one."""
 
     daemon_threads = True
-    request_queue_size = 128
-    """Connections the kernel holds while they wait to be accepted. The default, 5, drops
-    the rest of a browser's burst of parallel requests, which then retry after a second."""
+    request_queue_size = socket.SOMAXCONN
+    """Connections the kernel holds while they wait to be accepted (as many as it allows).
+    socketserver's 5, or even 128, drops the rest of a burst: they retry a second later."""
 
     def __init__(self, address: tuple[str, int], live: LiveState) -> None:
         self.live = live
