@@ -264,6 +264,7 @@ def place(
                 problems.append(_no_slug(source))
                 continue
             slugs[source.name] = slug
+            problems += _unaddressable_topics(source, fields)
             if not is_curated_link(source):
                 # The lines that chose the address, or the top of the file.
                 line = source.lines.get("slug") or source.lines.get("edition") or 1
@@ -297,6 +298,26 @@ def place(
             slugs[source.name] = slug
             claim(source, page_path(slug), 1)
     return Placement(paths, days, slugs), problems
+
+
+def _unaddressable_topics(source: ParsedSource, fields: ArticleFields) -> list[ContentError]:
+    """A section or tag with no letter or digit (an emoji, punctuation) has no address, so
+    it is left out: say so rather than let it vanish."""
+    named = [("section", fields.section)] if fields.section else []
+    named += [("tags", name) for name in fields.tags]
+    return [
+        at_line(
+            f"content/{source.name}",
+            source.text,
+            source.lines.get(key),
+            f"the {'section' if key == 'section' else 'tag'} {name!r} has no letters or "
+            "digits to make a web address from; it is left out",
+            hint="add a word to it, e.g. 🗞️ news",
+            warning=True,
+        )
+        for key, name in named
+        if not slugify(name)
+    ]
 
 
 def _no_slug(source: ParsedSource) -> ContentError:

@@ -377,6 +377,23 @@ def test_right_to_left_text_and_emoji_come_through_everywhere(make_site):
     assert broken_links(site.out, "https://example.org") == []
 
 
+def test_a_tag_or_section_of_emoji_alone_is_left_out_with_a_warning_on_its_line(make_site):
+    raw = article("Emoji", date="2026-03-17", section='"🗞️"', tags='[news, "🌍", "!!"]')
+    site = make_site({f"{DAY}/odd.md": raw})
+    result = cli("build", site.root)
+    assert result.code == 0, result.err
+    assert result.warnings == [
+        f"{DAY}/odd.md:4: warning: the section '🗞️' has no letters or digits to make a web "
+        "address from; it is left out",
+        f"{DAY}/odd.md:5: warning: the tag '!!' has no letters or digits to make a web "
+        "address from; it is left out",
+        f"{DAY}/odd.md:5: warning: the tag '🌍' has no letters or digits to make a web "
+        "address from; it is left out",
+    ]
+    page = site.page("2026/03/17/odd/")
+    assert [a.get_text() for a in page.select(".tags a")] == ["news"]
+
+
 def test_a_title_of_ten_thousand_characters_without_spaces_builds(make_site):
     title = ("Ж" * 9_999) + "!"
     site = _built(make_site, article(title, date="2026-03-17"))
