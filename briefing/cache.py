@@ -10,6 +10,7 @@ outside the site, so a cache shipped inside someone else's site is never unpickl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -140,16 +141,18 @@ def save(site_root: Path, cache: BuildCache) -> None:
     path = cache_file(site_root)
     payload = pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL)
     signature = hmac.digest(_key(), payload, "sha256")
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         gitignore = path.parent / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n", encoding="utf-8")
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         temporary.write_bytes(_header() + signature + payload)
         temporary.replace(path)
     except OSError:
-        pass
+        # On a full disk, a half-written copy per failed build would only fill it more.
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def clean(site_root: Path) -> bool:
@@ -195,13 +198,14 @@ def load_state(site_root: Path) -> BuildState | None:
 
 def save_state(site_root: Path, state: BuildState | None) -> None:
     path = state_file(site_root)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         if state is None:
             path.unlink(missing_ok=True)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(asdict(state)), encoding="utf-8")
         temporary.replace(path)
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
