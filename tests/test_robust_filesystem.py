@@ -482,3 +482,21 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_site(
     assert leftovers == [".public.lock"]
     assert site.build().code == 0
     assert snapshot(site.out) == clean_snapshot(site, tmp_path)
+
+
+def test_a_disk_that_fills_up_as_the_cache_is_saved_still_publishes_and_leaves_no_scraps(
+    make_site, tmp_path, monkeypatch
+):
+    """The cache is only speed: the site goes out, and no half-written copy of the cache
+    is left behind (one per failed save would fill the disk further)."""
+    site = small_site(make_site)
+    disk = _FullDisk(site.root / ".briefing-cache", 0)
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "open", disk.open)
+        patch.setattr(io, "open", disk.open)
+        result = site.build()
+    assert result.code == 0, result.err
+    assert (
+        sorted(p.name for p in (site.root / ".briefing-cache").iterdir() if ".tmp" in p.name) == []
+    )
+    assert snapshot(site.out) == clean_snapshot(site, tmp_path)
