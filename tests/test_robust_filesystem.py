@@ -75,7 +75,12 @@ def test_tags_and_sections_that_are_paths_or_reserved_names_get_safe_addresses(m
                 "B", date="2026-03-17", tags=json.dumps([decomposed, "Con"]), section='"index"'
             ),
         }
-    ).built()
+    )
+    result = site.build()
+    assert result.code == 0, result.err
+    assert [line.split(": warning: ")[1] for line in result.warnings] == [
+        "the tag '..' has no letters or digits to make a web address from; it is left out"
+    ]
     tag_pages = sorted(p.name for p in (site.out / "tags").iterdir() if p.is_dir())
     assert tag_pages == sorted(
         ["con-1", "index-1", "nul-1", composed, "etc", "c-windows", "a-b"]
