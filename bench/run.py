@@ -117,7 +117,9 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of the command and its children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    finished = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if finished.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{finished.stderr.decode()[-2000:]}")
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return seconds, max(peak, before) / 1024
