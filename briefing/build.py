@@ -10,7 +10,7 @@ import contextlib
 import os
 import posixpath
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -89,6 +89,8 @@ class BuildOptions:
     """Every warning (a photo without alt text, a misspelled field) is an error."""
     search: bool = True
     """Build the search index (when site.yaml does not turn search off); the preview skips it."""
+    progress: Callable[[str, int, int], None] | None = field(default=None, compare=False)
+    """Told (stage, done, total) as a long build goes, for an interactive terminal."""
 
 
 @dataclass
@@ -145,11 +147,15 @@ def _prepare(
     problems += found
     assets = [source for source in sources if source.kind is Kind.ASSET]
     asset_names = [source.name for source in assets]
-    parsed = _parse_all(sources, config, cache, problems, options.workers)
+    parsed = _parse_all(
+        sources, config, cache, problems, options.workers, _stage(options, "Reading articles")
+    )
     chosen = select(parsed, options.now, drafts=options.drafts, future=options.future)
     placement, placed = place(config, chosen)
     problems += placed
-    pictures, unreadable = _process_images(image_dir, config, assets, cache, options.workers)
+    pictures, unreadable = _process_images(
+        image_dir, config, assets, cache, options.workers, _stage(options, "Processing photos")
+    )
     links = Links(config.base_url)
     refs = {
         name: PictureRef(
@@ -160,7 +166,16 @@ def _prepare(
         )
         for name, picture in pictures.items()
     }
-    bodies = _render_bodies(config, chosen, placement, asset_names, refs, cache, options.workers)
+    bodies = _render_bodies(
+        config,
+        chosen,
+        placement,
+        asset_names,
+        refs,
+        cache,
+        options.workers,
+        _stage(options, "Rendering Markdown"),
+    )
     site = assemble(config, chosen, placement, bodies, asset_names, refs)
     theme, theme_problems = load_theme(config, {})
     problems += theme_problems
@@ -177,7 +192,9 @@ def _prepare(
     files: dict[str, Content] = {}
     fingerprints: dict[str, str] = {}
     owners: dict[str, str] = {}
-    rendered = _render_pages(theme, site, planned, reusable, options.workers)
+    rendered = _render_pages(
+        theme, site, planned, reusable, options.workers, _stage(options, "Rendering pages")
+    )
     for page, text in zip(planned, rendered, strict=True):
         name = output_file(page.path)
         fingerprints[name] = page.fingerprint
@@ -298,7 +315,8 @@ class Builder:
         """Every file a build reads, by stamp (size, time, inode), with the settings and the
         version: equal digests, equal sites, as long as the clock has not moved past
         ``valid_until``."""
-        parts = [__version__, repr(replace(options, now=datetime.min, workers=1))]
+        settings = replace(options, now=datetime.min, workers=1, progress=None)
+        parts = [__version__, repr(settings)]
         parts.append(f"{out.resolve()}:{stat_key(out / MARKER)}")
         parts.append(f"site.yaml:{stat_key(self.root / CONFIG_FILE)}")
         for folder in (self.root / "content", self.root / "themes", builtin_theme_dir()):
@@ -359,6 +377,7 @@ def _parse_all(
     cache: BuildCache,
     problems: list[ContentError],
     workers: int,
+    progress: Progress = None,
 ) -> list[ParsedSource]:
     """Parse every document, reusing the cached result when the file is unchanged."""
     documents = [source for source in sources if source.kind is not Kind.ASSET]
@@ -389,7 +408,7 @@ def _parse_all(
 
     reused = [cached(source) for source in documents]
     todo = [source for source, hit in zip(documents, reused, strict=True) if hit is None]
-    fresh = iter(fork_map(parse, todo, workers))
+    fresh = iter(fork_map(parse, todo, workers, progress))
     cache.dirty |= bool(todo) or len(documents) != len(cache.parsed)
     cache.stats, cache.parsed = {}, {}
     parsed: list[ParsedSource] = []
@@ -413,6 +432,7 @@ def _render_pages(
     planned: list[PlannedPage],
     reusable: Mapping[str, str],
     workers: int,
+    progress: Progress = None,
 ) -> list[Content | ContentError]:
     """Each page's bytes, KEEP when its fingerprint says the last output is still right."""
     context = site_context(site)
@@ -429,7 +449,7 @@ def _render_pages(
             return failure.problem
 
     todo = [page for page in planned if reusable.get(output_file(page.path)) != page.fingerprint]
-    fresh = iter(fork_map(page_bytes, todo, workers))
+    fresh = iter(fork_map(page_bytes, todo, workers, progress))
     return [
         KEEP if reusable.get(output_file(page.path)) == page.fingerprint else next(fresh)
         for page in planned
@@ -473,6 +493,7 @@ def _process_images(
     assets: list[SourceFile],
     cache: BuildCache,
     workers: int,
+    progress: Progress = None,
 ) -> tuple[dict[str, Picture], dict[str, str]]:
     """Every photo under content/, processed (or found processed in the image cache).
 
@@ -502,7 +523,7 @@ def _process_images(
 
     reused = [known(source) for source in photos]
     todo = [source for source, hit in zip(photos, reused, strict=True) if hit is None]
-    fresh = iter(fork_map(one, todo, workers))
+    fresh = iter(fork_map(one, todo, workers, progress))
     cache.dirty |= bool(todo)
     pictures: dict[str, Picture] = {}
     unreadable: dict[str, str] = {}
@@ -518,6 +539,17 @@ def _process_images(
     return pictures, unreadable
 
 
+Progress = Callable[[int, int], None] | None
+
+
+def _stage(options: BuildOptions, name: str) -> Progress:
+    """The options' progress reporter, told which stage is running."""
+    report = options.progress
+    if report is None:
+        return None
+    return lambda done, total: report(name, done, total)
+
+
 def _parse_key(file_digest: str, kind: Kind, timezone: str) -> str:
     """Parsing depends on the bytes, the kind of file and the time zone; nothing else."""
     return digest(file_digest, kind.value, timezone)
@@ -531,6 +563,7 @@ def _render_bodies(
     pictures: Mapping[str, PictureRef],
     cache: BuildCache,
     workers: int,
+    progress: Progress = None,
 ) -> dict[str, RenderedBody]:
     """Markdown to HTML, reusing a cached body when its text, the settings and every link
     it resolved are unchanged."""
@@ -564,7 +597,9 @@ def _render_bodies(
         body = render_body(md, source.body, recorder, eager_first_image=eager)
         return BodyEntry(wanted[source.name], body, tuple(recorder.seen.items()))
 
-    fresh = dict(zip((s.name for s in todo), fork_map(render_one, todo, workers), strict=True))
+    fresh = dict(
+        zip((s.name for s in todo), fork_map(render_one, todo, workers, progress), strict=True)
+    )
     entries = {s.name: fresh.get(s.name) or cache.bodies[s.name] for s in sources}
     cache.bodies = entries
     return {name: entry.body for name, entry in entries.items()}

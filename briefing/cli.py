@@ -205,6 +205,7 @@ def _build(args: argparse.Namespace) -> int:
         out=getattr(args, "out", None),
         strict_links=args.command == "check",
         workers=max(1, args.jobs),
+        progress=TerminalProgress() if sys.stderr.isatty() else None,
         strict=args.strict,
     )
     started = time.perf_counter()
@@ -226,6 +227,24 @@ def _build(args: argparse.Namespace) -> int:
         return EXIT_CONTENT
     _say(_summary(result, time.perf_counter() - started, options.out or site / "public"))
     return EXIT_OK
+
+
+class TerminalProgress:
+    """One line that updates in place: the stage, how many of how many, the time so far.
+    Only for a person at a terminal: logs and pipes get nothing."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.shown = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self.shown < 0.1:
+            return
+        self.shown = now
+        line = f"  {stage}: {done:,} of {total:,} ({now - self.started:.1f} s)"
+        end = "\n" if done >= total else ""
+        print(f"\r{line:<60}", end=end, file=sys.stderr, flush=True)
 
 
 def report(problems: list[ContentError], *, building: bool = True) -> None:

@@ -43,15 +43,28 @@ def _run(bounds: tuple[int, int]) -> list[Any]:
 
 
 def fork_map(
-    function: Callable[[Item], Result], items: Sequence[Item], workers: int
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Result]:
-    """``[function(item) for item in items]``, spread over ``workers`` processes."""
+    """``[function(item) for item in items]``, spread over ``workers`` processes.
+
+    ``progress(done, total)`` is called as results come in, for a person watching.
+    """
+    report = progress or (lambda done, total: None)
     if (
         workers <= 1
         or len(items) < MIN_ITEMS
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        return [function(item) for item in items]
+        serial = []
+        for item in items:
+            serial.append(function(item))
+            if len(serial) % 100 == 0:
+                report(len(serial), len(items))
+        report(len(items), len(items))
+        return serial
     chunk = max(16, len(items) // (workers * 8))
     bounds = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
     context = multiprocessing.get_context("fork")
@@ -61,4 +74,5 @@ def fork_map(
         results: list[Result] = []
         for part in pool.map(_run, bounds):
             results.extend(part)
+            report(len(results), len(items))
     return results
