@@ -308,8 +308,12 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
         tuple(a.fingerprint for a in site.articles if a.image is not None or a.source),
     )
     if config.search:
+        tags = tuple(sorted((t.topic for t in site.tags), key=lambda t: t.name.casefold()))
         yield PlannedPage(
-            "search/", "search.html", {"meta": meta("search", "Search", "search/")}, ()
+            "search/",
+            "search.html",
+            {"meta": meta("search", "Search", "search/"), "tags": tags},
+            tuple(f"{t.slug}:{t.name}" for t in tags),
         )
     yield PlannedPage("robots.txt", "robots.txt", {}, ())
 

@@ -113,3 +113,13 @@ def test_search_finds_a_word_from_the_sample_briefing_in_a_real_browser(
             "links => links.map(a => a.getAttribute('href'))"
         )
         assert "/2026/11/26/port-strike-ends/" not in filtered
+        # So does a tag: the strike stories carry "strike", none carries "astronomy".
+        page.select_option("#search-section", "")
+        for tag, expected in (("strike", True), ("astronomy", False)):
+            page.select_option("#search-tag", tag)
+            page.click('form[role="search"] button[type="submit"]')
+            page.wait_for_function(f"() => !{status}.includes('Searching')")
+            tagged = page.locator("[data-search-results] li a").evaluate_all(
+                "links => links.map(a => a.getAttribute('href'))"
+            )
+            assert ("/2026/11/26/port-strike-ends/" in tagged) is expected, (tag, tagged)

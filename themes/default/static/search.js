@@ -40,6 +40,7 @@
   async function run() {
     const query = form.elements.q.value.trim();
     const section = form.elements.section.value;
+    const tag = form.elements.tag ? form.elements.tag.value : "";
     list.replaceChildren();
     if (!query) return;
     status.textContent = "Searching…";
@@ -47,9 +48,13 @@
       const search = await (await engine()).search(query);
       // Sections are page metadata rather than Pagefind filters: filter indexes are not
       // byte-identical from one build to the next, and briefing's output must be.
-      const candidates = search.results.slice(0, section ? 200 : 20);
+      const narrowed = section || tag;
+      const candidates = search.results.slice(0, narrowed ? 200 : 20);
       let found = await Promise.all(candidates.map((r) => r.data()));
       if (section) found = found.filter((data) => data.meta && data.meta.section === section);
+      if (tag) {
+        found = found.filter((data) => ((data.meta && data.meta.tags) || "").split("|").includes(tag));
+      }
       list.replaceChildren(...found.slice(0, 20).map(result));
       status.textContent = found.length
         ? `${found.length} ${found.length === 1 ? "story" : "stories"} found.`
