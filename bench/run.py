@@ -80,7 +80,9 @@ def make_corpus(root: Path, articles: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     (root / "content").mkdir(parents=True)
     (root / "site.yaml").write_text(
-        "title: Bench Briefing\nbase_url: https://bench.example.org/\ntimezone: UTC\n",
+        # Search is indexed separately (search_index_s): Pagefind re-reads every page.
+        "title: Bench Briefing\nbase_url: https://bench.example.org/\ntimezone: UTC\n"
+        "search: false\n",
         encoding="utf-8",
     )
     start = date(2020, 1, 1)
@@ -130,7 +132,7 @@ def preview_edit(root: Path) -> float:
     from briefing.build import Builder, BuildOptions
 
     out = root / ".briefing-cache" / "bench-preview"
-    builder = Builder(root, BuildOptions(now=datetime.now(UTC), out=out))
+    builder = Builder(root, BuildOptions(now=datetime.now(UTC), out=out, search=False))
     builder.build()
     path = next((root / "content").glob("*/story-3.md"))
     path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
@@ -169,6 +171,11 @@ def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
         story.write_text(story.read_text(encoding="utf-8") + "\nAn added line.\n", encoding="utf-8")
         edit, _ = timed(briefing, workdir)
         pages = sum(1 for _ in (workdir / "public").rglob("*.html"))
+        from briefing.search import build_index
+
+        started = time.perf_counter()
+        build_index(workdir / "public", "en")
+        search_index = time.perf_counter() - started
         result: dict[str, float | int] = {
             "articles": articles,
             "pages": pages,
@@ -179,6 +186,7 @@ def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
             "no_change_rebuild_s": round(nochange, 3),
             "one_edit_rebuild_s": round(edit, 3),
             "preview_one_edit_s": round(preview_edit(workdir), 3),
+            "search_index_s": round(search_index, 3),
             "peak_rss_mb": round(max(peak, peak_cached), 1),
         }
         hugo = shutil.which("hugo") if with_hugo else None
