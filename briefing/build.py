@@ -520,6 +520,8 @@ def _process_images(
             return str(problem)
         except OSError as exc:
             return f"could not be read ({exc.strerror or exc})"
+        except Exception as exc:  # a photo must never take the build down with a traceback
+            return f"could not be processed ({type(exc).__name__}: {exc})"
 
     reused = [known(source) for source in photos]
     todo = [source for source, hit in zip(photos, reused, strict=True) if hit is None]

@@ -10,6 +10,8 @@ is never decoded again, and a cold build processes photos on every core.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,15 +74,36 @@ def process(
     data = source.read_bytes()
     key = digest(data, repr(settings), str(FORMAT_VERSION))
     folder = cache_dir / key[:2] / key
-    description = folder / "picture.json"
+    found = _cached(name, site_path, folder)
+    if found is not None:
+        return found
+    # Made in a private folder and renamed into place: the same photo may be processed
+    # by two workers (or two builds) at once, and neither may see the other half-done.
+    scratch = folder.with_name(f"{key}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
-        known = json.loads(description.read_text(encoding="utf-8"))
+        known = _make(data, name, settings, scratch)
+        (scratch / "picture.json").write_text(json.dumps(known), encoding="utf-8")
+        try:
+            scratch.rename(folder)
+        except OSError:
+            found = _cached(name, site_path, folder)
+            if found is not None:  # another worker finished first: use its copy
+                return found
+            broken = folder.with_name(f"{key}.broken.{secrets.token_hex(4)}")
+            folder.rename(broken)
+            scratch.rename(folder)
+            shutil.rmtree(broken, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return _picture(name, site_path, folder, known)
+
+
+def _cached(name: str, site_path: str, folder: Path) -> Picture | None:
+    try:
+        known = json.loads((folder / "picture.json").read_text(encoding="utf-8"))
         return _picture(name, site_path, folder, known)
     except (OSError, ValueError, KeyError, TypeError):
-        pass
-    known = _make(data, name, settings, folder)
-    description.write_text(json.dumps(known), encoding="utf-8")
-    return _picture(name, site_path, folder, known)
+        return None
 
 
 def _picture(name: str, site_path: str, folder: Path, known: dict[str, object]) -> Picture:
@@ -125,8 +148,6 @@ def _make(data: bytes, name: str, settings: ImageSettings, folder: Path) -> dict
     if original_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     width, height = image.size
-    if folder.exists():
-        shutil.rmtree(folder)
     folder.mkdir(parents=True)
     sizes = sorted({w for w in settings.widths if w < width} | {width})
     formats = [original_format] + (["WEBP"] if settings.webp and original_format != "WEBP" else [])

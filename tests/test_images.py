@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import SiteDir, article, photo, picture_size
 from PIL import Image
 
 from briefing import images
+from briefing.config import ImageSettings
 
 LEAD = """\
 ---
@@ -214,3 +217,34 @@ def test_image_widths_come_from_site_yaml(make_site: Callable[..., SiteDir]) -> 
     assert picture_size(site.file("2026/03/17/p-200.jpg")) == (200, 100)
     assert not site.exists("2026/03/17/p-480.jpg")
     assert not site.exists("2026/03/17/p.webp")
+
+
+def test_one_photo_processed_by_several_workers_at_once_comes_out_whole(tmp_path: Path) -> None:
+    """Two articles may use identical photos, and parallel workers then process the same
+    content at the same moment: neither may see or destroy the other's half-made files."""
+    source = tmp_path / "p.jpg"
+    source.write_bytes(photo(300, 200))
+    settings = ImageSettings(widths=(100, 200))
+    for round_ in range(5):
+        cache = tmp_path / f"cache{round_}"
+        start = threading.Barrier(6)
+        outcomes: list[object] = []
+
+        def work(
+            start: threading.Barrier = start, cache: Path = cache, outcomes: list[object] = outcomes
+        ) -> None:
+            start.wait()
+            try:
+                outcomes.append(images.process(source, "p.jpg", "p.jpg", settings, cache))
+            except Exception as exc:  # the test reports it below
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert all(isinstance(o, images.Picture) for o in outcomes), outcomes
+        for outcome in outcomes:
+            assert isinstance(outcome, images.Picture)
+            assert all(variant.file.is_file() for variant in outcome.variants)
