@@ -317,7 +317,7 @@ class Builder:
         ``valid_until``."""
         settings = replace(options, now=datetime.min, workers=1, progress=None)
         parts = [__version__, repr(settings)]
-        parts.append(f"{out.resolve()}:{stat_key(out / MARKER)}")
+        parts.append(str(out.resolve()))  # that it still holds a site is checked apart
         parts.append(f"site.yaml:{stat_key(self.root / CONFIG_FILE)}")
         for folder in (self.root / "content", self.root / "themes", builtin_theme_dir()):
             for top, dirs, names in os.walk(folder):

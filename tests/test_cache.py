@@ -356,3 +356,15 @@ def test_a_deleted_output_folder_is_built_again(make_site: Callable[..., SiteDir
     shutil.rmtree(site.out)
     site.built()
     assert site.exists("2026/03/17/xi/")
+
+
+def test_the_build_after_a_first_build_into_an_empty_folder_has_nothing_to_do(
+    make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(FILES).built()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cache was loaded: the build did not see it had nothing to do")
+
+    monkeypatch.setattr(build_module, "load_cache", refuse)
+    assert site.build().code == 0
