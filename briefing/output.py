@@ -25,6 +25,46 @@ MARKER = ".briefing-output"
 _MARKER_TEXT = "This folder is written by `briefing build` and replaced on every build.\n"
 
 
+MEDIA_TYPES: Mapping[str, str] = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".xml": "application/xml",
+    ".atom": "application/atom+xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".pdf": "application/pdf",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".mp3": "audio/mpeg",
+}
+"""Fixed here rather than read from the machine's mime.types, so the preview, every
+deploy target and every machine agree."""
+
+
+def content_type(name: str) -> str:
+    """The media type a published file is served with; feeds are announced as Atom."""
+    if name.rsplit("/", 1)[-1] == "feed.xml":
+        return "application/atom+xml; charset=utf-8"
+    suffix = name[name.rfind(".") :].lower() if "." in name.rsplit("/", 1)[-1] else ""
+    return MEDIA_TYPES.get(suffix, "application/octet-stream")
+
+
 class OutputRefused(Exception):
     """The output folder is somewhere briefing must not delete; nothing was touched."""
 

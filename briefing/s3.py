@@ -17,8 +17,6 @@ import contextlib
 import fnmatch
 import gzip
 import json
-import mimetypes
-import posixpath
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -33,36 +31,11 @@ from briefing.deploy import (
     compare,
     rerun_hint,
 )
+from briefing.output import content_type
 
 MANIFEST = ".briefing-deploy.json"
 _MANIFEST_VERSION = 1
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".webmanifest": "application/manifest+json",
-    ".xml": "application/xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".pdf": "application/pdf",
-    ".mp3": "audio/mpeg",
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-}
-"""Fixed here rather than read from the machine's mime.types, so every machine agrees."""
-SPECIAL_TYPES = {"feed.xml": "application/atom+xml; charset=utf-8"}
 COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml")
 COMPRESSIBLE_EXACT = ("image/svg+xml", "application/manifest+json")
 
@@ -90,16 +63,6 @@ def _state(sha256: str, headers: Headers) -> str:
     return "\n".join(
         (sha256, headers.content_type, headers.cache_control, headers.content_encoding)
     )
-
-
-def content_type(name: str) -> str:
-    if name in SPECIAL_TYPES:
-        return SPECIAL_TYPES[name]
-    extension = posixpath.splitext(name)[1].lower()
-    if extension in CONTENT_TYPES:
-        return CONTENT_TYPES[extension]
-    guessed, _ = mimetypes.guess_type(name, strict=False)
-    return guessed or "application/octet-stream"
 
 
 def headers_for(name: str, target: S3Target) -> Headers:

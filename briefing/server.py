@@ -17,14 +17,13 @@ import secrets
 import socket
 import sys
 import threading
-from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
-from briefing.output import locked
+from briefing.output import content_type, locked
 
 PREFIX = "/__briefing__/"
 EVENTS = PREFIX + "events"
@@ -33,44 +32,10 @@ CLIENT_FILE = Path(__file__).parent / "static" / "livereload.js"
 WILDCARD = {"", "0.0.0.0", "::"}
 LOCAL_NAMES = {"localhost", "127.0.0.1", "[::1]"}
 
-CONTENT_TYPES: Mapping[str, str] = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".wasm": "application/wasm",
-    ".json": "application/json",
-    ".xml": "application/xml",
-    ".atom": "application/atom+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".pdf": "application/pdf",
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-    ".mp3": "audio/mpeg",
-    ".webmanifest": "application/manifest+json",
-}
-"""Fixed here rather than guessed from the system's mime.types, which varies by machine."""
 
 Request = socket.socket | tuple[bytes, socket.socket]
 
 NOT_FOUND = b"<!doctype html>\n<title>Not found</title>\n<h1>Not found</h1>\n"
-
-
-def content_type(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    return CONTENT_TYPES.get(suffix, "application/octet-stream")
 
 
 def locate(out: Path, raw_path: str) -> Path | str | None:

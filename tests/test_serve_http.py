@@ -136,7 +136,7 @@ def test_every_interface_accepts_addresses_but_not_names() -> None:
         ("/static/app.js", "text/javascript; charset=utf-8"),
         ("/static/fonts/serif.woff2", "font/woff2"),
         (f"/{DAY.replace('-', '/')}/crane.png", "image/png"),
-        ("/feed.xml", "application/xml"),
+        ("/feed.xml", "application/atom+xml; charset=utf-8"),
         ("/sitemap.xml", "application/xml"),
         ("/robots.txt", "text/plain; charset=utf-8"),
         ("/__briefing__/livereload.js", "text/javascript; charset=utf-8"),
