@@ -1,8 +1,6 @@
 """The sample site is usable by everyone: axe-core in a real Chromium finds nothing on every
-page at desktop width (of the tag listings, two thirds of the site and one template, only
-the busiest: every card on the others is checked on its edition's page) and on one page of
-each kind and feature at 320 px and in dark mode; the keyboard, zoom and reduced-motion
-promises hold.
+page at desktop width, and on one page of each kind and feature at 320 px and in dark mode;
+the keyboard, zoom and reduced-motion promises hold.
 
 The structural promises (one ``h1``, heading order, ``alt`` on every image, ``lang``) are
 read from the built HTML of every page and need no browser. The browser tests skip, saying
@@ -206,22 +204,11 @@ def audit(
 
 @pytest.fixture(scope="module")
 def axed(documents: dict[str, BeautifulSoup]) -> list[str]:
-    """The pages axe checks at desktop width: every page, except that of the tag listings
-    (two thirds of the site, one template) only the one with the most stories is checked.
-    Every story card on the others is also on a page that is checked (its edition's):
-    asserted here, so the shortcut cannot hide a card."""
-    tags = [path for path, page in documents.items() if "page-tag" in page.body["class"]]
-    busiest = max(tags, key=lambda path: len(_cards(documents[path])))
-    chosen = [path for path in documents if path not in tags or path == busiest]
-    checked = set().union(*(_cards(documents[path]) for path in chosen))
-    unchecked = set().union(*(_cards(documents[path]) for path in tags)) - checked
-    assert unchecked == set(), "these cards would only be on tag listings"
-    assert len(chosen) > 25
+    """The pages axe checks at desktop width: every page of the sample site (the issue asks
+    for every page; the tag listings, two thirds of them, cost about a minute)."""
+    chosen = list(documents)
+    assert len(chosen) > 90
     return chosen
-
-
-def _cards(page: BeautifulSoup) -> set[str]:
-    return {link["href"] for link in page.select(".card .card-title a")}
 
 
 @pytest.fixture(scope="module")
@@ -297,7 +284,7 @@ def test_every_page_declares_its_language(documents: dict[str, BeautifulSoup]) -
 def test_every_page_passes_axe_at_desktop_width(
     desktop: dict[str, dict[str, Any]], axed: list[str]
 ) -> None:
-    """All but the tag listings whose every card is checked elsewhere (see ``axed``)."""
+    """Every page of the sample site, zero violations."""
     assert sorted(desktop) == sorted(axed)
     assert {path: found["axe"] for path, found in desktop.items() if found["axe"]} == {}
 
