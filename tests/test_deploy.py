@@ -12,10 +12,8 @@ import hashlib
 import os
 import re
 import shutil
-import struct
 import sys
 import uuid
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import SITE_YAML, SiteDir, article, run_cli, snapshot
+from conftest import SITE_YAML, SiteDir, article, photo, run_cli, snapshot
 from moto.server import ThreadedMotoServer
 
 from briefing import s3 as s3_module
@@ -33,20 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def png(width: int, height: int) -> bytes:
-    """A real (grey) PNG of that size."""
-    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    return photo(width, height, "PNG")
 
 
 ARTICLES: dict[str, str | bytes] = {

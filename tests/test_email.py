@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import email.policy
 import struct
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import SITE_YAML, SiteDir, article, run_cli, soup
+from conftest import SITE_YAML, SiteDir, article, photo, run_cli, soup
 
 from briefing.imagesize import picture_size
 
@@ -28,19 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def png(width: int, height: int) -> bytes:
-    rows = b"".join(b"\x00" + b"\x40\x80\xc0" * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    return photo(width, height, "PNG")
 
 
 EDITION_NOTE = """\
