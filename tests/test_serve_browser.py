@@ -14,21 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from a11y_helpers import CHROMIUM, CHROMIUM_ARGS
 from serve_helpers import DAY, Running, article, have_browser, running, write, write_site
 
 STORY = f"content/{DAY}/story.md"
 STORY_URL = f"{DAY.replace('-', '/')}/story/"
 EDITION_URL = f"{DAY.replace('-', '/')}/"
 CSS = "themes/default/static/style.css"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +33,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
