@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import posixpath
 import tempfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from briefing import __version__
 from briefing.cache import (
@@ -33,9 +31,10 @@ from briefing.cache import load as load_cache
 from briefing.cache import save as save_cache
 from briefing.config import CONFIG_FILE, SiteConfig, load_config
 from briefing.content import Kind, SourceFile, discover
-from briefing.errors import ContentError, at_line, has_errors, sort_problems
+from briefing.errors import ContentError, has_errors, sort_problems
 from briefing.images import RASTER, ImageProblem, Picture
 from briefing.images import process as process_image
+from briefing.links import check_images, check_links, make_resolver, planned_paths
 from briefing.markdown import (
     PictureRef,
     RenderedBody,
@@ -44,7 +43,7 @@ from briefing.markdown import (
     make_markdown,
     render_body,
 )
-from briefing.model import Placement, Site, assemble, place, resolve_file, select
+from briefing.model import Placement, Site, assemble, place, select
 from briefing.output import (
     KEEP,
     MARKER,
@@ -179,14 +178,13 @@ def _prepare(
     site = assemble(config, chosen, placement, bodies, asset_names, refs)
     theme, theme_problems = load_theme(config, {})
     problems += theme_problems
-    problems += _check_images(site, chosen, asset_names, unreadable, bodies)
+    problems += check_images(site, chosen, asset_names, unreadable, bodies)
     if theme is None:
         return None, problems
     planned = with_sitemap(site, plan(site, theme, options.now))
     unpublished = {source.name for source in parsed} - {source.name for source in chosen}
-    problems += _check_links(
-        site, chosen, bodies, planned_paths(planned, site, theme), unpublished, options
-    )
+    paths = planned_paths(planned, site, theme)
+    problems += check_links(site, chosen, bodies, paths, unpublished, options.strict_links)
     out = options.out or root / "public"
     reusable = cache.outputs if cache.out == str(out.resolve()) else {}
     files: dict[str, Content] = {}
@@ -456,37 +454,6 @@ def _render_pages(
     ]
 
 
-def make_resolver(
-    source_name: str,
-    paths: Mapping[str, str],
-    assets: Collection[str],
-    links: Links,
-    pictures: Mapping[str, PictureRef] | None = None,
-) -> Resolver:
-    """Resolve what one file links to: other sources by their .md name, files under content/."""
-
-    def resolve(target: str) -> Resolved:
-        parts = urlsplit(target)
-        if parts.scheme or parts.netloc or target.startswith("#") or not parts.path:
-            return Resolved(target)
-        name = resolve_file(source_name, unquote(parts.path))
-        fragment = f"#{parts.fragment}" if parts.fragment else ""
-        if name is not None and name.endswith(".md"):
-            if name in paths:
-                return Resolved(links.href(paths[name]) + fragment, paths[name])
-            return Resolved(target, None, broken=True)
-        if name is not None and name in assets:
-            site_path = asset_path(name)
-            picture = pictures.get(name) if pictures else None
-            return Resolved(links.href(site_path) + fragment, site_path, picture=picture)
-        if target.startswith("/"):
-            site_path = parts.path.lstrip("/")
-            return Resolved(links.href(site_path) + fragment, site_path)
-        return Resolved(target, None, broken=True)
-
-    return resolve
-
-
 def _process_images(
     cache_dir: Path,
     config: SiteConfig,
@@ -621,150 +588,6 @@ class _Recorder:
     def __call__(self, target: str) -> Resolved:
         self.seen[target] = self.resolve(target)
         return self.seen[target]
-
-
-def planned_paths(planned: list[PlannedPage], site: Site, theme: Theme) -> set[str]:
-    paths = {page.path for page in planned}
-    paths.update(asset.path for asset in site.assets)
-    paths.update(theme.static_files())
-    return paths
-
-
-def _check_links(
-    site: Site,
-    sources: list[ParsedSource],
-    bodies: Mapping[str, RenderedBody],
-    paths: set[str],
-    unpublished: set[str],
-    options: BuildOptions,
-) -> list[ContentError]:
-    """Every internal link and ``#anchor`` in a body must land on something the build makes.
-
-    ``unpublished``: drafts and articles scheduled for later, which exist but are left out.
-    """
-    anchors = {a.path: a.anchors for a in site.articles if a.path is not None}
-    anchors.update({p.path: p.anchors for p in site.pages})
-    problems = []
-    for source in sources:
-        body = bodies.get(source.name)
-        if body is None:
-            continue
-        for link in body.links:
-            message = ""
-            if link.broken:
-                what = "picture" if link.image else "link"
-                name = resolve_file(source.name, unquote(urlsplit(link.target).path))
-                if name in unpublished:
-                    message = (
-                        f"the link {link.target!r} points to content/{name}, a draft or an "
-                        "article scheduled for later, which this build leaves out"
-                    )
-                else:
-                    message = f"the {what} {link.target!r} points to a file that does not exist"
-            elif link.site_path is not None:
-                target = posixpath.normpath(link.site_path) if link.site_path else ""
-                candidates = {
-                    link.site_path,
-                    target,
-                    target + "/",
-                    link.site_path.rstrip("/") + "/",
-                }
-                if not candidates & paths:
-                    message = f"the link {link.target!r} points to a page that does not exist"
-                elif (
-                    link.fragment
-                    and link.site_path in anchors
-                    and link.fragment not in anchors[link.site_path]
-                ):
-                    message = (
-                        f"the link {link.target!r} points to #{link.fragment}, not on that page"
-                    )
-            if message:
-                problems.append(
-                    at_line(
-                        f"content/{source.name}",
-                        source.text,
-                        source.body_line + link.line,
-                        message,
-                        hint="link to another article by its file, e.g. ../2023-03-16/rates.md",
-                        warning=not options.strict_links,
-                    )
-                )
-    return problems
-
-
-def _check_images(
-    site: Site,
-    sources: list[ParsedSource],
-    assets: list[str],
-    unreadable: Mapping[str, str],
-    bodies: Mapping[str, RenderedBody],
-) -> list[ContentError]:
-    """Every photo an article shows exists and is readable; every body photo has alt text.
-
-    A broken photo nobody uses is only a warning on the file itself.
-    """
-    texts = {s.name: s for s in sources}
-    known = set(assets)
-    used: set[str] = set()
-    problems = []
-    for article in site.articles:
-        image = article.image
-        if image is None or image.file is None:
-            continue
-        used.add(image.file)
-        reason = unreadable.get(image.file)
-        if image.file in known and reason is None:
-            continue
-        source = texts[article.file]
-        problems.append(
-            at_line(
-                f"content/{article.file}",
-                source.text,
-                source.lines.get("image.src") or source.lines.get("image"),
-                f"image.src: content/{image.file} {reason}"
-                if reason
-                else f"image.src: there is no picture at content/{image.file}",
-                hint="check the file name (a path is relative to the article's folder), "
-                "and that it is a JPEG, PNG or WebP photo",
-            )
-        )
-    for source in sources:
-        for link in bodies[source.name].links if source.name in bodies else ():
-            if not link.image:
-                continue
-            line = source.body_line + link.line
-            name = resolve_file(source.name, unquote(urlsplit(link.target).path))
-            if name is not None and name in unreadable:
-                used.add(name)
-                problems.append(
-                    at_line(
-                        f"content/{source.name}",
-                        source.text,
-                        line,
-                        f"the picture {link.target!r}: content/{name} {unreadable[name]}",
-                        hint="replace it with a JPEG, PNG or WebP photo",
-                    )
-                )
-            if not link.alt:
-                problems.append(
-                    at_line(
-                        f"content/{source.name}",
-                        source.text,
-                        line,
-                        f"the picture {link.target!r} has no description for screen-reader users",
-                        hint="describe it between the brackets: ![What the photo shows](photo.jpg)",
-                        warning=True,
-                    )
-                )
-    for name, reason in sorted(unreadable.items()):
-        if name not in used:
-            problems.append(
-                ContentError(
-                    f"content/{name}", None, f"{reason}; it is published as it is", warning=True
-                )
-            )
-    return problems
 
 
 def _page_owner(page: PlannedPage) -> str:
