@@ -31,6 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from robust_helpers import COMMAND, Entry, changes, child_env, cli, tree_state
 
+from briefing.schema import ARTICLE_FIELDS, IMAGE_FIELDS
+
 DAY = "content/2026-03-17"
 BAD = f"{DAY}/bad.md"
 FRONT = "---\ntitle: Good\ndate: 2026-03-17\n"
@@ -477,31 +479,8 @@ def test_any_text_as_an_article_give_a_site_or_located_errors(text, head):
 
 
 _KEYS = st.sampled_from(
-    [
-        "title",
-        "date",
-        "summary",
-        "byline",
-        "dateline",
-        "section",
-        "tags",
-        "image",
-        "src",
-        "alt",
-        "caption",
-        "credit",
-        "copyright",
-        "source",
-        "url",
-        "name",
-        "updated",
-        "weight",
-        "draft",
-        "slug",
-        "edition",
-        "corrections",
-        "text",
-    ]
+    # Every field the schema knows, the nested ones (image, source, corrections) included.
+    sorted({*ARTICLE_FIELDS, *IMAGE_FIELDS, "url", "name", "text"})
 ) | st.text(max_size=8)
 _SCALARS = (
     st.none()
