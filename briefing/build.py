@@ -592,11 +592,7 @@ class _Recorder:
 
 def _page_owner(page: PlannedPage) -> str:
     """Who a page belongs to, in the editor's terms: its Markdown file when it has one."""
-    for key in ("article", "page"):
-        shown = page.context.get(key)
-        if shown is not None and hasattr(shown, "file") and page.template.startswith(key):
-            return f"content/{shown.file}"
-    return page.path or "the home page"
+    return f"content/{page.owner}" if page.owner else page.path or "the home page"
 
 
 def _claim(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,16 @@ class PlannedPage:
     """Site path: ``""``, ``2023/03/17/xi/``, ``feed.xml``."""
     template: str
     """A theme template, or ``feed.xml``/``sitemap.xml``/``robots.txt`` made in Python."""
-    context: Mapping[str, Any]
-    reads: tuple[str, ...]
+    context: Callable[[], Mapping[str, Any]] = field(compare=False, repr=False)
+    """Makes what the template is given. Called only for a page that is rendered: most of
+    a rebuild's pages are unchanged, and their context (structured data, links) is not."""
+    reads: tuple[str, ...] = ()
     """Fingerprints of everything shown: change one and the page is rendered again."""
     modified: datetime | None = None
     """For the sitemap."""
     fingerprint: str = field(default="", compare=False)
+    owner: str = ""
+    """The content file the page shows, when it shows one (``2023-03-17/xi.md``)."""
 
 
 GENERATED = ("feed.xml", "feed.json", "sitemap.xml", "news-sitemap.xml", "robots.txt")
@@ -136,62 +141,40 @@ def site_context(site: Site) -> SiteContext:
 def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
     """Every page of the site, each with the fingerprint of what it reads. ``now`` is the
     build's clock (the news sitemap lists the last two days)."""
-    context = site_context(site)
-    site_digest = _digest(context)
-    pages = list(_plan(site, now))
+    site_digest = _digest(site_context(site))
+    templates: dict[str, str] = {}
     planned = []
-    for page in pages:
-        template_digest = theme.digest(page.template) if page.template not in GENERATED else ""
-        fingerprint = _digest(page.template, template_digest, site_digest, page.reads)
-        planned.append(
-            PlannedPage(
-                page.path, page.template, page.context, page.reads, page.modified, fingerprint
-            )
-        )
+    for page in _plan(site, now):
+        name = page.template
+        if name not in templates:
+            made_by = theme.digest(name) if name not in GENERATED else ""
+            templates[name] = _digest(name, made_by, site_digest)
+        planned.append(replace(page, fingerprint=_digest(templates[name], page.reads)))
     return planned
 
 
 def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
     config = site.config
-    links = site.links
     latest = site.latest
-
-    def meta(kind: str, title: str, path: str, description: str = "") -> Meta:
-        return Meta(
-            kind,
-            title,
-            description or config.description,
-            links.href(path),
-            canonical=links.absolute(path),
-            permalink=links.absolute(path),
-        )
-
-    home_reads = (latest.fingerprint,) if latest else ()
-    home_meta = replace(meta("home", config.title, ""), structured_data=tuple(website(site)))
+    meta = partial(_meta, site)
     yield PlannedPage(
         "",
         "home.html",
-        {"meta": home_meta, "edition": latest},
-        home_reads,
+        lambda: {
+            "meta": replace(meta("home", config.title, ""), structured_data=tuple(website(site))),
+            "edition": latest,
+        },
+        (latest.fingerprint,) if latest else (),
         latest.articles[0].modified if latest and latest.articles else None,
     )
     editions = site.editions
     for index, edition in enumerate(editions):
         newer = editions[index - 1] if index > 0 else None
         older = editions[index + 1] if index + 1 < len(editions) else None
-        title = edition.title or f"The briefing for {long_date(edition.day)}"
         yield PlannedPage(
             edition.path,
             "edition.html",
-            {
-                "meta": replace(
-                    meta("edition", title, edition.path, edition.summary),
-                    structured_data=(edition_list(site, edition, title),),
-                ),
-                "edition": edition,
-                "newer": newer,
-                "older": older,
-            },
+            partial(_edition_context, site, edition, newer, older),
             (edition.fingerprint, _neighbour(newer), _neighbour(older)),
             max((a.modified for a in edition.articles), default=None),
         )
@@ -200,25 +183,10 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
             previous = readable[position - 1] if position > 0 else None
             following = readable[position + 1] if position + 1 < len(readable) else None
             assert article.path is not None
-            page_meta = replace(
-                meta("article", article.title, article.path, article.summary),
-                image=absolute(site, article.image.url) if article.image else "",
-                image_alt=(article.image.alt or "") if article.image else "",
-                structured_data=(news_article(site, article),),
-                article=article,
-            )
-            if article.source is not None:
-                page_meta = replace(page_meta, canonical=article.source.url)
             yield PlannedPage(
                 article.path,
                 "article.html",
-                {
-                    "meta": page_meta,
-                    "article": article,
-                    "edition": edition,
-                    "previous": previous,
-                    "next": following,
-                },
+                partial(_article_context, site, article, edition, previous, following),
                 (
                     article.fingerprint,
                     edition.path,
@@ -227,6 +195,7 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
                     _article_link(following),
                 ),
                 article.modified,
+                owner=article.file,
             )
     months = tuple(
         Month(f"{MONTHS[month - 1]} {year}", tuple(group))
@@ -235,7 +204,7 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
     yield PlannedPage(
         "archive/",
         "archive.html",
-        {"meta": meta("archive", "Archive", "archive/"), "months": months},
+        lambda: {"meta": meta("archive", "Archive", "archive/"), "months": months},
         tuple(_neighbour(e) + str(len(e.articles)) for e in editions),
     )
     for section in site.sections:
@@ -243,45 +212,46 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
     for tag in site.tags:
         yield from _listing(site, "tag", tag.topic, tag.articles, tag_path)
     for title, path, topics in (
-        ("Sections", "sections/", [s.topic for s in site.sections]),
-        ("Tags", "tags/", [t.topic for t in site.tags]),
+        ("Sections", "sections/", tuple(s.topic for s in site.sections)),
+        ("Tags", "tags/", tuple(t.topic for t in site.tags)),
     ):
         yield PlannedPage(
             path,
             "topics.html",
-            {"meta": meta("topics", title, path), "topics": tuple(topics), "heading": title},
+            partial(_fixed, meta=meta("topics", title, path), topics=topics, heading=title),
             tuple(f"{t.slug}:{t.name}" for t in topics),
         )
     for page in site.pages:
         yield PlannedPage(
             page.path,
             "page.html",
-            {"meta": meta("page", page.title, page.path, page.summary), "page": page},
+            partial(_fixed, meta=meta("page", page.title, page.path, page.summary), page=page),
             (page.fingerprint,),
+            owner=page.file,
         )
     yield PlannedPage(
-        "404.html", "404.html", {"meta": meta("404", "Page not found", "404.html")}, ()
+        "404.html", "404.html", partial(_fixed, meta=meta("404", "Page not found", "404.html"))
     )
     feed_articles = site.articles[: config.feed_size]
-    yield PlannedPage(
-        "feed.xml",
-        "feed.xml",
-        {"articles": feed_articles},
-        tuple(a.fingerprint for a in feed_articles),
-    )
-    yield PlannedPage(
-        "feed.json",
-        "feed.json",
-        {"articles": feed_articles},
-        tuple(a.fingerprint for a in feed_articles),
-    )
+    for name in ("feed.xml", "feed.json"):
+        yield PlannedPage(
+            name,
+            name,
+            partial(_fixed, articles=feed_articles),
+            tuple(a.fingerprint for a in feed_articles),
+        )
     for section in site.sections:
         chosen = section.articles[: config.feed_size]
         path = section_path(section.topic.slug) + "feed.xml"
         yield PlannedPage(
             path,
             "feed.xml",
-            {"articles": chosen, "self": path, "title": f"{config.title}: {section.topic.name}"},
+            partial(
+                _fixed,
+                articles=chosen,
+                self=path,
+                title=f"{config.title}: {section.topic.name}",
+            ),
             tuple(a.fingerprint for a in chosen),
         )
     recent = tuple(
@@ -290,32 +260,85 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
     yield PlannedPage(
         "news-sitemap.xml",
         "news-sitemap.xml",
-        {"articles": recent},
+        partial(_fixed, articles=recent),
         tuple(a.fingerprint for a in recent),
     )
-    photos = tuple(
-        (article, article.image) for article in site.articles if article.image is not None
-    )
-    syndicated = tuple(article for article in site.articles if article.source is not None)
+    credited = tuple(a for a in site.articles if a.image is not None or a.source)
     yield PlannedPage(
         "credits/",
         "credits.html",
-        {
+        lambda: {
             "meta": meta("credits", "Credits", "credits/"),
-            "photos": photos,
-            "syndicated": syndicated,
+            "photos": tuple((a, a.image) for a in credited if a.image is not None),
+            "syndicated": tuple(a for a in credited if a.source is not None),
         },
-        tuple(a.fingerprint for a in site.articles if a.image is not None or a.source),
+        tuple(a.fingerprint for a in credited),
     )
     if config.search:
         tags = tuple(sorted((t.topic for t in site.tags), key=lambda t: t.name.casefold()))
         yield PlannedPage(
             "search/",
             "search.html",
-            {"meta": meta("search", "Search", "search/"), "tags": tags},
+            partial(_fixed, meta=meta("search", "Search", "search/"), tags=tags),
             tuple(f"{t.slug}:{t.name}" for t in tags),
         )
-    yield PlannedPage("robots.txt", "robots.txt", {}, ())
+    yield PlannedPage("robots.txt", "robots.txt", dict)
+
+
+def _fixed(**context: Any) -> Mapping[str, Any]:
+    return context
+
+
+def _meta(site: Site, kind: str, title: str, path: str, description: str = "") -> Meta:
+    links = site.links
+    absolute_url = links.absolute(path)
+    return Meta(
+        kind,
+        title,
+        description or site.config.description,
+        links.href(path),
+        canonical=absolute_url,
+        permalink=absolute_url,
+    )
+
+
+def _edition_context(
+    site: Site, edition: Edition, newer: Edition | None, older: Edition | None
+) -> Mapping[str, Any]:
+    title = edition.title or f"The briefing for {long_date(edition.day)}"
+    page_meta = _meta(site, "edition", title, edition.path, edition.summary)
+    return {
+        "meta": replace(page_meta, structured_data=(edition_list(site, edition, title),)),
+        "edition": edition,
+        "newer": newer,
+        "older": older,
+    }
+
+
+def _article_context(
+    site: Site,
+    article: Article,
+    edition: Edition,
+    previous: Article | None,
+    following: Article | None,
+) -> Mapping[str, Any]:
+    assert article.path is not None
+    page_meta = replace(
+        _meta(site, "article", article.title, article.path, article.summary),
+        image=absolute(site, article.image.url) if article.image else "",
+        image_alt=(article.image.alt or "") if article.image else "",
+        structured_data=(news_article(site, article),),
+        article=article,
+    )
+    if article.source is not None:
+        page_meta = replace(page_meta, canonical=article.source.url)
+    return {
+        "meta": page_meta,
+        "article": article,
+        "edition": edition,
+        "previous": previous,
+        "next": following,
+    }
 
 
 def _listing(
@@ -323,14 +346,12 @@ def _listing(
 ) -> Iterator[PlannedPage]:
     base = path_of(topic.slug)
     count = max(1, -(-len(articles) // PER_PAGE))
-    links = site.links
 
     def page_path(number: int) -> str:
         return base if number == 1 else f"{base}page/{number}/"
 
-    for number in range(1, count + 1):
-        chosen = tuple(articles[(number - 1) * PER_PAGE : number * PER_PAGE])
-        path = page_path(number)
+    def context(number: int, chosen: tuple[Article, ...]) -> Mapping[str, Any]:
+        links = site.links
         title = topic.name if number == 1 else f"{topic.name} (page {number})"
         pagination = Pagination(
             number,
@@ -338,23 +359,20 @@ def _listing(
             links.href(page_path(number - 1)) if number > 1 else None,
             links.href(page_path(number + 1)) if number < count else None,
         )
+        return {
+            "meta": _meta(site, kind, title, page_path(number)),
+            kind: topic,
+            "articles": chosen,
+            "pagination": pagination,
+        }
+
+    for number in range(1, count + 1):
+        chosen = tuple(articles[(number - 1) * PER_PAGE : number * PER_PAGE])
         yield PlannedPage(
-            path,
+            page_path(number),
             f"{kind}.html",
-            {
-                "meta": Meta(
-                    kind,
-                    title,
-                    site.config.description,
-                    links.href(path),
-                    canonical=links.absolute(path),
-                    permalink=links.absolute(path),
-                ),
-                kind: topic,
-                "articles": chosen,
-                "pagination": pagination,
-            },
-            (*(a.fingerprint for a in chosen), str(pagination)),
+            partial(context, number, chosen),
+            (*(a.fingerprint for a in chosen), f"{topic.name}:{number}/{count}"),
         )
 
 
@@ -380,8 +398,7 @@ def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
     sitemap_page = PlannedPage(
         "sitemap.xml",
         "sitemap.xml",
-        {"entries": entries},
-        (),
+        partial(_fixed, entries=entries),
         fingerprint=_digest("sitemap", entries),
     )
     return [*pages, sitemap_page]
@@ -389,24 +406,20 @@ def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
 
 def render(theme: Theme, site: Site, context: SiteContext, page: PlannedPage) -> str:
     """One page's text. Raises ``TemplateProblem`` for a theme error."""
+    given = page.context()
     if page.template == "feed.xml":
-        return atom_feed(
-            site,
-            page.context["articles"],
-            page.context.get("self", "feed.xml"),
-            page.context.get("title"),
-        )
+        return atom_feed(site, given["articles"], given.get("self", "feed.xml"), given.get("title"))
     if page.template == "feed.json":
-        return json_feed(site, page.context["articles"])
+        return json_feed(site, given["articles"])
     if page.template == "news-sitemap.xml":
-        return news_sitemap(site, page.context["articles"])
+        return news_sitemap(site, given["articles"])
     if page.template == "sitemap.xml":
-        return sitemap(site, page.context["entries"])
+        return sitemap(site, given["entries"])
     if page.template == "robots.txt":
         return robots(site)
     try:
         template = theme.env.get_template(page.template)
-        return template.render(site=context, **page.context)
+        return template.render(site=context, **given)
     except jinja2.TemplateError as exc:
         raise TemplateProblem(template_problem(exc, site.config.root)) from exc
 
