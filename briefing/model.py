@@ -354,16 +354,19 @@ def assemble(
     """The frozen model. ``sources`` are the selected ones that ``place`` accepted."""
     links = Links(config.base_url)
     topics: dict[tuple[str, str], Topic] = {}
+    named: dict[tuple[str, str], Topic | None] = {}
 
     def topic(kind: str, name: str) -> Topic | None:
+        """The first spelling of a section or tag names it; later ones share its Topic."""
+        if (kind, name) in named:
+            return named[kind, name]
         slug = slugify(name)
-        if not slug:
-            return None
         key = (kind, slug)
-        if key not in topics:
+        if slug and key not in topics:
             site_path = section_path(slug) if kind == "section" else tag_path(slug)
             topics[key] = Topic(name, slug, links.href(site_path))
-        return topics[key]
+        named[kind, name] = topics[key] if slug else None
+        return named[kind, name]
 
     articles: list[Article] = []
     notes: dict[date, tuple[ParsedSource, EditionFields]] = {}
@@ -395,7 +398,7 @@ def assemble(
                     body.html,
                     body.anchors,
                     fields.extra,
-                    _digest(source.name, fields, body.digest),
+                    _digest(source.name, source.key or fields, body.digest),
                 )
             )
 
@@ -505,7 +508,9 @@ def _article(
         anchors=body.anchors,
         words=body.words,
         extra=fields.extra,
-        fingerprint=_digest(source.name, fields, site_path, body.digest, section, unique_tags),
+        fingerprint=_digest(
+            source.name, source.key or fields, site_path, body.digest, section, unique_tags, image
+        ),
     )
 
 

@@ -35,10 +35,13 @@ class ParsedSource:
     """The whole file, for quoting lines in later problems."""
     lines: Mapping[str, int]
     """File line of each front matter field, by dotted path."""
+    key: str = ""
+    """Changes whenever the fields could: a digest of the file's bytes and what parsing
+    depends on. Cheaper to compare than the fields themselves."""
 
 
 def parse_source(
-    name: str, kind: Kind, raw: bytes, timezone: str
+    name: str, kind: Kind, raw: bytes, timezone: str, key: str = ""
 ) -> tuple[ParsedSource | None, list[ContentError]]:
     path = f"content/{name}"
     source, problems = split(path, raw)
@@ -55,6 +58,8 @@ def parse_source(
     if fields is None:
         return None, problems
     return (
-        ParsedSource(name, kind, fields, source.body, source.body_line, source.text, source.lines),
+        ParsedSource(
+            name, kind, fields, source.body, source.body_line, source.text, source.lines, key
+        ),
         problems,
     )

@@ -113,6 +113,23 @@ EDITS: list[tuple[str, Callable[[SiteDir], None]]] = [
         ),
     ),
     ("replace image", lambda s: s.write("content/2026-03-17/map.png", photo(32, 20, "PNG"))),
+    ("add a photo file", lambda s: s.write("content/2026-03-16/sky.jpg", photo(40, 30))),
+    (
+        "give an article a lead photo",
+        lambda s: s.write(
+            "content/2026-03-16/storm.md",
+            article(
+                "Storm nears coast",
+                "2026-03-16T07:00:00",
+                "Winds rose.",
+                image="\n  src: sky.jpg\n  alt: A dark sky\n  credit: Wire",
+            ),
+        ),
+    ),
+    (
+        "replace the lead photo with a bigger one",
+        lambda s: s.write("content/2026-03-16/sky.jpg", photo(80, 50)),
+    ),
     (
         "override a template",
         lambda s: s.write(
