@@ -400,7 +400,7 @@ def _parse_all(
         wanted = _parse_key(file_digest, source.kind, config.timezone)
         entry = cache.parsed.get(source.name)
         if entry is None or entry.digest != wanted:
-            result, found = parse_source(source.name, source.kind, raw, config.timezone)
+            result, found = parse_source(source.name, source.kind, raw, config.timezone, wanted)
             entry = ParsedEntry(wanted, result, tuple(found))
         return file_digest, entry
 
@@ -539,20 +539,27 @@ def _render_bodies(
     links = Links(config.base_url)
     asset_set = set(assets)
     settings = repr((config.markdown, config.base_url))
-    resolvers = {
-        s.name: make_resolver(s.name, placement.paths, asset_set, links, pictures) for s in sources
-    }
+
+    def resolver(name: str) -> Resolver:
+        return make_resolver(name, placement.paths, asset_set, links, pictures)
+
     wanted = {
         source.name: digest(source.body, settings, str(_has_lead_image(source)))
         for source in sources
     }
+    # What any link can resolve to: while it stays the same, a cached body's recorded
+    # resolutions are still right and need no checking one by one.
+    targets = digest(
+        repr(sorted(placement.paths.items())), repr(sorted(assets)), repr(sorted(pictures.items()))
+    )
+    moved = targets != cache.link_targets
 
     def current(source: ParsedSource) -> bool:
         entry = cache.bodies.get(source.name)
         return (
             entry is not None
             and entry.digest == wanted[source.name]
-            and all(resolvers[source.name](t) == r for t, r in entry.resolutions)
+            and (not moved or all(resolver(source.name)(t) == r for t, r in entry.resolutions))
         )
 
     todo = [source for source in sources if not current(source)]
@@ -561,7 +568,7 @@ def _render_bodies(
 
     def render_one(source: ParsedSource) -> BodyEntry:
         assert md is not None
-        recorder = _Recorder(resolvers[source.name])
+        recorder = _Recorder(resolver(source.name))
         eager = not _has_lead_image(source)
         body = render_body(md, source.body, recorder, eager_first_image=eager)
         return BodyEntry(wanted[source.name], body, tuple(recorder.seen.items()))
@@ -571,6 +578,8 @@ def _render_bodies(
     )
     entries = {s.name: fresh.get(s.name) or cache.bodies[s.name] for s in sources}
     cache.bodies = entries
+    cache.dirty |= moved
+    cache.link_targets = targets
     return {name: entry.body for name, entry in entries.items()}
 
 
