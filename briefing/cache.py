@@ -30,7 +30,7 @@ from briefing.markdown import RenderedBody, Resolved
 from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 3
+FORMAT = 4
 """Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 

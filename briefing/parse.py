@@ -29,8 +29,8 @@ class ParsedSource:
     """Relative to content/: ``2023-03-17/xi.md``."""
     kind: Kind
     fields: ArticleFields | EditionFields | PageFields
-    body: str
     body_line: int
+    """File line where the Markdown body starts."""
     text: str
     """The whole file, for quoting lines in later problems."""
     lines: Mapping[str, int]
@@ -38,6 +38,18 @@ class ParsedSource:
     key: str = ""
     """Changes whenever the fields could: a digest of the file's bytes and what parsing
     depends on. Cheaper to compare than the fields themselves."""
+
+    @property
+    def body(self) -> str:
+        """The Markdown after the front matter: a slice of ``text``, not a second copy of it
+        (that copy made up a quarter of the build cache)."""
+        start = 0
+        for _ in range(self.body_line - 1):
+            newline = self.text.find("\n", start)
+            if newline < 0:
+                return ""
+            start = newline + 1
+        return self.text[start:]
 
 
 def parse_source(
@@ -59,7 +71,7 @@ def parse_source(
         return None, problems
     return (
         ParsedSource(
-            name, kind, fields, source.body, source.body_line, source.text, source.lines, key
+            name, kind, fields, source.body_line, source.text, source.lines, key
         ),
         problems,
     )

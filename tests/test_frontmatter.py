@@ -436,6 +436,21 @@ def test_any_front_matter_gives_fields_or_errors_with_a_line(front, body):
         assert problem.message
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    extra=st.lists(st.sampled_from(["summary: S", "byline: [A]", "", "# note"]), max_size=4),
+    body=st.text(alphabet=st.sampled_from(list("ab-\n\r\t \ufeff\x0c---")), max_size=60),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+def test_the_body_is_exactly_what_follows_the_front_matter(extra, body, newline):
+    front = newline.join(["---", "title: A", "date: 2026-03-17T09:00:00", *extra, "---"])
+    raw = (front + newline + body).encode()
+    parsed, _ = parse_source("2023-03-17/x.md", Kind.ARTICLE, raw, "UTC")
+    split_source, _ = split("content/2023-03-17/x.md", raw)
+    assert parsed is not None and split_source is not None
+    assert parsed.body == split_source.body
+
+
 @settings(max_examples=200, deadline=None)
 @given(raw=st.binary(max_size=300))
 def test_any_bytes_give_a_result_or_located_errors(raw):
