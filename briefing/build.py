@@ -121,8 +121,15 @@ class Prepared:
     leaves the two-day news sitemap. None: only an edit will."""
 
 
+Discovered = tuple[list[SourceFile], list[ContentError]]
+"""What ``discover`` found under content/, and the problems it met."""
+
+
 def prepare(
-    root: Path, options: BuildOptions, cache: BuildCache | None = None
+    root: Path,
+    options: BuildOptions,
+    cache: BuildCache | None = None,
+    discovered: Discovered | None = None,
 ) -> tuple[Prepared | None, list[ContentError]]:
     """Every stage but writing. With a ``cache``, work whose inputs did not change is
     reused, and the cache is updated with this build's results. Without one (``briefing
@@ -130,19 +137,23 @@ def prepare(
     that is gone on return, so the result is for checking, not for publishing."""
     if cache is None:
         with tempfile.TemporaryDirectory(prefix="briefing-check-") as scratch:
-            return _prepare(root, options, BuildCache(), Path(scratch))
-    return _prepare(root, options, cache, root / CACHE_DIR / "images")
+            return _prepare(root, options, BuildCache(), Path(scratch), discovered)
+    return _prepare(root, options, cache, root / CACHE_DIR / "images", discovered)
 
 
 def _prepare(
-    root: Path, options: BuildOptions, cache: BuildCache, image_dir: Path
+    root: Path,
+    options: BuildOptions,
+    cache: BuildCache,
+    image_dir: Path,
+    discovered: Discovered | None,
 ) -> tuple[Prepared | None, list[ContentError]]:
     config, problems = load_config(root)
     if config is None:
         return None, problems
     if options.base_url:
         config = config.with_base_url(options.base_url)
-    sources, found = discover(root, config.content_dir)
+    sources, found = discovered or discover(root, config.content_dir)
     problems += found
     assets = [source for source in sources if source.kind is Kind.ASSET]
     asset_names = [source.name for source in assets]
@@ -269,7 +280,8 @@ class Builder:
             return BuildResult([_write_problem(out, exc)])
 
     def _build_locked(self, options: BuildOptions, out: Path) -> BuildResult:
-        inputs = self._inputs(options, out) if self.persistent else ""
+        discovered = discover(self.root, self.root / "content")
+        inputs = self._inputs(options, out, discovered) if self.persistent else ""
         if self.persistent:
             state = load_state(self.root)
             if state is not None and self._unchanged(state, inputs, options, out):
@@ -278,7 +290,7 @@ class Builder:
             self.cache = load_cache(self.root)
         if not (out / MARKER).is_file():
             self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
-        prepared, problems = prepare(self.root, options, self.cache)
+        prepared, problems = prepare(self.root, options, self.cache, discovered)
         result = BuildResult(problems)
         if prepared is None or not result.ok:
             result.problems = sort_problems(problems)
@@ -309,7 +321,7 @@ class Builder:
         result.problems = sort_problems(problems)
         return result
 
-    def _inputs(self, options: BuildOptions, out: Path) -> str:
+    def _inputs(self, options: BuildOptions, out: Path, discovered: Discovered) -> str:
         """Every file a build reads, by stamp (size, time, inode), with the settings and the
         version: equal digests, equal sites, as long as the clock has not moved past
         ``valid_until``."""
@@ -317,7 +329,10 @@ class Builder:
         parts = [__version__, repr(settings)]
         parts.append(str(out.resolve()))  # that it still holds a site is checked apart
         parts.append(f"site.yaml:{stat_key(self.root / CONFIG_FILE)}")
-        for folder in (self.root / "content", self.root / "themes", builtin_theme_dir()):
+        sources, problems = discovered
+        parts += (f"{source.name}:{source.stamp}" for source in sources)
+        parts += (problem.format() for problem in problems)
+        for folder in (self.root / "themes", builtin_theme_dir()):
             for top, dirs, names in os.walk(folder):
                 dirs.sort()
                 for name in sorted(names):

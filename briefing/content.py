@@ -42,13 +42,18 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class SourceFile:
-    path: Path
-    """Where the file is on disk."""
+    content_dir: Path
     name: str
     """Relative to content/, with forward slashes: ``2023-03-17/xi.md``."""
     kind: Kind
     stamp: tuple[int, int, int]
     """Size, modification time and inode when discovered: unchanged stamp, unchanged file."""
+
+    @property
+    def path(self) -> Path:
+        """Where the file is on disk; made when asked, since most files of a rebuild are
+        never opened."""
+        return self.content_dir / self.name
 
 
 def classify(name: str) -> Kind:
@@ -85,22 +90,23 @@ def discover(site_root: Path, content_dir: Path) -> tuple[list[SourceFile], list
         for entry in entries:
             if is_ignored(entry.name):
                 continue
-            full = Path(entry.path)
-            leaves = entry.is_symlink() and (
-                entry.is_dir() or not full.resolve().is_relative_to(root)
-            )
-            if leaves:
-                reason = "links to folders are not followed" if entry.is_dir() else ""
-                problems.append(_link_problem(full, site_root, root, reason))
-                continue
+            if entry.is_symlink():
+                full = Path(entry.path)
+                if entry.is_dir() or not full.resolve().is_relative_to(root):
+                    reason = "links to folders are not followed" if entry.is_dir() else ""
+                    problems.append(_link_problem(full, site_root, root, reason))
+                    continue
             if entry.is_dir():
-                folders.append((full, f"{prefix}{entry.name}/"))
+                folders.append((Path(entry.path), f"{prefix}{entry.name}/"))
             elif entry.is_file():
                 stat = entry.stat()
                 name = prefix + entry.name
                 found.append(
                     SourceFile(
-                        full, name, classify(name), (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                        content_dir,
+                        name,
+                        classify(name),
+                        (stat.st_size, stat.st_mtime_ns, stat.st_ino),
                     )
                 )
         pending.extend(reversed(folders))

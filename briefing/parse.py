@@ -70,8 +70,6 @@ def parse_source(
     if fields is None:
         return None, problems
     return (
-        ParsedSource(
-            name, kind, fields, source.body_line, source.text, source.lines, key
-        ),
+        ParsedSource(name, kind, fields, source.body_line, source.text, source.lines, key),
         problems,
     )
