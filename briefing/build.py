@@ -186,7 +186,7 @@ def _prepare(
         options.workers,
         _stage(options, "Rendering Markdown"),
     )
-    site = assemble(config, chosen, placement, bodies, asset_names, refs)
+    site = assemble(config, chosen, placement, bodies, asset_names, refs, cache.articles)
     theme, theme_problems = load_theme(config, {})
     problems += theme_problems
     problems += check_images(site, chosen, asset_names, unreadable, bodies)
@@ -559,7 +559,7 @@ def _render_bodies(
         return make_resolver(name, placement.paths, asset_set, links, pictures)
 
     wanted = {
-        source.name: digest(source.body, settings, str(_has_lead_image(source)))
+        source.name: digest(source.key or source.body, settings, str(_has_lead_image(source)))
         for source in sources
     }
     # What any link can resolve to: while it stays the same, a cached body's recorded

@@ -27,10 +27,11 @@ from typing import Any
 from briefing import __version__
 from briefing.errors import ContentError
 from briefing.markdown import RenderedBody, Resolved
+from briefing.model import ArticleMemo
 from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 4
+FORMAT = 5
 """Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 
@@ -69,6 +70,12 @@ class BuildCache:
     """Every file last written to ``out`` -> the fingerprint it was made from."""
     dirty: bool = False
     """Something was computed that the saved cache does not hold: save it."""
+    articles: ArticleMemo = field(default_factory=dict)
+    """The last build's Articles, for a builder that lives on (the preview); never saved:
+    it is only sound while the parsed sources it compares by identity are in memory."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "articles": {}}
 
 
 def stat_key(path: Path) -> StatKey | None:

@@ -11,7 +11,7 @@ import hashlib
 import posixpath
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -343,6 +343,11 @@ def _newest_first(article: Article) -> tuple[float, str]:
     return (-article.published.timestamp(), article.file)
 
 
+ArticleMemo = MutableMapping[str, tuple[tuple[Any, ...], Article]]
+"""Source name -> what its Article was made from, and the Article: kept in memory by a
+long-lived builder (the preview), so an edit re-makes one Article, not ten thousand."""
+
+
 def assemble(
     config: SiteConfig,
     sources: Iterable[ParsedSource],
@@ -350,9 +355,18 @@ def assemble(
     bodies: Mapping[str, RenderedBody],
     assets: Iterable[str],
     pictures: Mapping[str, PictureRef] | None = None,
+    memo: ArticleMemo | None = None,
 ) -> Site:
-    """The frozen model. ``sources`` are the selected ones that ``place`` accepted."""
+    """The frozen model. ``sources`` are the selected ones that ``place`` accepted.
+
+    With a ``memo``, an Article whose parsed source and rendered body are the very objects
+    of the last call, and whose place, topics and photo are equal, is reused; the memo is
+    then refilled with this call's Articles.
+    """
     links = Links(config.base_url)
+    known = dict(memo or {})
+    if memo is not None:
+        memo.clear()
     topics: dict[tuple[str, str], Topic] = {}
     named: dict[tuple[str, str], Topic | None] = {}
 
@@ -378,9 +392,27 @@ def assemble(
             site_path = placement.paths.get(source.name)
             if site_path is None and not is_curated_link(source):
                 continue
-            articles.append(
-                _article(source, fields, site_path, placement, body, links, topic, pictures or {})
-            )
+            section = topic("section", fields.section) if fields.section else None
+            tag_topics = (topic("tag", name) for name in fields.tags)
+            unique_tags = tuple({t.slug: t for t in tag_topics if t is not None}.values())
+            resolved = resolve_file(source.name, fields.image.src) if fields.image else None
+            picture = (pictures or {}).get(resolved) if resolved else None
+            inputs: tuple[Any, ...] = (source, body, site_path, placement.slugs[source.name])
+            inputs += (placement.edition_days[source.name], section, unique_tags, picture)
+            inputs += (config.base_url,)
+            last = known.get(source.name)
+            if (
+                last is not None
+                and last[0][0] is source
+                and last[0][1] is body
+                and last[0][2:] == inputs[2:]
+            ):
+                article = last[1]
+            else:
+                article = _article(source, fields, inputs, resolved, links)
+            articles.append(article)
+            if memo is not None:
+                memo[source.name] = (inputs, article)
         elif isinstance(fields, EditionFields) and source.name in placement.paths:
             day = day_folder(source.name.split("/")[0])
             if day is not None:
@@ -453,17 +485,13 @@ def assemble(
 def _article(
     source: ParsedSource,
     fields: ArticleFields,
-    site_path: str | None,
-    placement: Placement,
-    body: RenderedBody,
+    inputs: tuple[Any, ...],
+    resolved: str | None,
     links: Links,
-    topic: Any,
-    pictures: Mapping[str, PictureRef],
 ) -> Article:
+    _, body, site_path, slug, edition_day, section, tags, picture, _ = inputs
     image = None
     if fields.image is not None:
-        resolved = resolve_file(source.name, fields.image.src)
-        picture = pictures.get(resolved) if resolved else None
         image = Image(
             url=links.href(asset_path(resolved)) if resolved else fields.image.src,
             alt=fields.image.alt,
@@ -477,16 +505,13 @@ def _article(
             srcset=picture.srcset if picture else "",
             webp_srcset=picture.webp_srcset if picture else "",
         )
-    section = topic("section", fields.section) if fields.section else None
-    tag_topics = tuple(t for t in (topic("tag", name) for name in fields.tags) if t is not None)
-    unique_tags = tuple({t.slug: t for t in tag_topics}.values())
     source_link = Source(fields.source.name, fields.source.url) if fields.source else None
     url = (
         links.href(site_path) if site_path is not None else (source_link.url if source_link else "")
     )
     return Article(
         file=source.name,
-        slug=placement.slugs[source.name],
+        slug=slug,
         path=site_path,
         url=url,
         title=fields.title,
@@ -494,14 +519,14 @@ def _article(
         byline=fields.byline,
         dateline=fields.dateline,
         section=section,
-        tags=unique_tags,
+        tags=tags,
         image=image,
         credit=fields.credit,
         copyright=fields.copyright,
         source=source_link,
         published=fields.published,
         updated=fields.updated,
-        edition_day=placement.edition_days[source.name],
+        edition_day=edition_day,
         weight=fields.weight,
         corrections=tuple(Correction(c.day, c.text) for c in fields.corrections),
         body_html=body.html,
@@ -509,7 +534,7 @@ def _article(
         words=body.words,
         extra=fields.extra,
         fingerprint=_digest(
-            source.name, source.key or fields, site_path, body.digest, section, unique_tags, image
+            source.name, source.key or fields, site_path, body.digest, section, tags, image
         ),
     )
 

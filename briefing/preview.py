@@ -9,13 +9,14 @@ the HTTP server and the state the browsers are told about. Pages are built into
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import threading
 import time
 import traceback
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,8 +25,11 @@ from briefing.config import CONFIG_FILE
 from briefing.errors import ContentError
 from briefing.server import WILDCARD, LiveState, PreviewHTTPServer
 from briefing.watch import Debouncer, SiteWatcher, describe, polling_hint
+from briefing.workers import default_workers
 
 PREVIEW_DIR = Path(".briefing-cache") / "preview" / "site"
+SETTLE_EVERY = 25
+"""Builds between full collections of the session's memory."""
 
 
 class CannotListen(Exception):
@@ -63,6 +67,7 @@ class Preview:
         self.watcher = SiteWatcher(self.root, self._notice, poll=options.poll)
         self.debouncer = Debouncer(self.rebuild)
         self._shown: set[str] = set()
+        self._builds = 0
         self._stopped = threading.Event()
         self._builder: Builder | None = None
         self._httpd: PreviewHTTPServer | None = None
@@ -95,8 +100,14 @@ class Preview:
             out=self.out,
             search=False,  # re-indexing every page on every save would cost seconds
         )
-        self._builder = Builder(self.root, options)
+        # The first build is the big one. Until the watcher and server threads start, this
+        # is the only thread (unless the caller has its own), so forking workers is safe.
+        alone = threading.active_count() == 1
+        self._builder = Builder(
+            self.root, replace(options, workers=default_workers() if alone else 1)
+        )
         self.rebuild([])
+        self._builder.options = options
         try:
             self.watcher.start()
         except OSError as exc:
@@ -149,6 +160,19 @@ class Preview:
         self._report(result, changes, time.perf_counter() - started)
         errors = [problem.as_dict() for problem in result.problems if not problem.warning]
         self.live.announce(result.ok, result.changed, errors)
+        self._settle_memory()
+
+    def _settle_memory(self) -> None:
+        """The session keeps a whole site's model between builds. Once this build's own
+        cycles are collected, it is frozen out of the cyclic collector's way, which
+        otherwise walked those millions of live objects again during every rebuild (0.5 of
+        2.1 s after one edit at 10,000 articles). Every so often everything is unfrozen and
+        collected, so cycles that die later are not kept for long."""
+        self._builds += 1
+        if self._builds % SETTLE_EVERY == 0:
+            gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def _notice(self, path: str) -> None:
         self.debouncer.notify(path)

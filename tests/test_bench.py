@@ -32,6 +32,7 @@ def test_benchmark_builds_a_small_synthetic_briefing_and_reports_every_figure(
         "no_change_rebuild_s",
         "one_edit_rebuild_s",
         "preview_one_edit_s",
+        "preview_save_to_written_s",
         "search_index_s",
         "peak_rss_mb",
     ):
