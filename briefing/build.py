@@ -200,7 +200,7 @@ def _prepare(
     reusable = cache.outputs if cache.out == str(out.resolve()) else {}
     files: dict[str, Content] = {}
     fingerprints: dict[str, str] = {}
-    owners: dict[str, str] = {}
+    owners: dict[str, PlannedPage | str] = {}
     rendered = _render_pages(
         theme, site, planned, reusable, options.workers, _stage(options, "Rendering pages")
     )
@@ -211,7 +211,7 @@ def _prepare(
             if text not in problems:
                 problems.append(text)
             continue
-        _claim(files, owners, name, text, _page_owner(page), problems)
+        _claim(files, owners, name, text, page, problems)
     stamps = {source.name: source.stamp for source in assets}
     copies = [
         (name, path, f"the theme's {name}", str(stat_key(path)))
@@ -482,14 +482,14 @@ def _process_images(
     A photo whose file is unchanged since the last build is not even read again.
     """
     settings = repr(config.images)
-    photos = [a for a in assets if Path(a.name).suffix.lower() in RASTER]
+    photos = [a for a in assets if os.path.splitext(a.name)[1].lower() in RASTER]
 
     def known(source: SourceFile) -> Picture | str | None:
         entry = cache.pictures.get(source.name)
         if entry is None or entry[0] != source.stamp or entry[1] != settings:
             return None
         outcome = entry[2]
-        if isinstance(outcome, Picture) and not outcome.full.file.is_file():
+        if isinstance(outcome, Picture) and not os.path.isfile(outcome.full.file):
             return None
         return outcome if isinstance(outcome, (Picture, str)) else None
 
@@ -614,17 +614,19 @@ class _Recorder:
         return self.seen[target]
 
 
-def _page_owner(page: PlannedPage) -> str:
-    """Who a page belongs to, in the editor's terms: its Markdown file when it has one."""
-    return f"content/{page.owner}" if page.owner else page.path or "the home page"
+def _owner(claimant: PlannedPage | str) -> str:
+    """Who writes a file, in the editor's terms: a page's Markdown file when it has one."""
+    if isinstance(claimant, str):
+        return claimant
+    return f"content/{claimant.owner}" if claimant.owner else claimant.path or "the home page"
 
 
 def _claim(
     files: dict[str, Content],
-    owners: dict[str, str],
+    owners: dict[str, PlannedPage | str],
     name: str,
     content: Content,
-    owner: str,
+    owner: PlannedPage | str,
     problems: list[ContentError],
 ) -> None:
     """Refuse a second write to one output file, naming both sources."""
@@ -632,9 +634,9 @@ def _claim(
     if key in owners:
         problems.append(
             ContentError(
-                owner,
+                _owner(owner),
                 None,
-                f"would be written to {name}, which {owners[key]} already writes",
+                f"would be written to {name}, which {_owner(owners[key])} already writes",
                 hint="rename one of them",
             )
         )

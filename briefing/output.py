@@ -171,11 +171,13 @@ def _publish_changes(
     staging.mkdir()
     made: set[Path] = {staging}
     written: list[str] = []
+    folder = os.fspath(out)
     try:
         for name in sorted(files):
             content = files[name]
             if isinstance(content, Keep):
-                if (out / name).is_file():
+                # Strings, not Paths: this runs for every unchanged file of the site.
+                if os.path.isfile(os.path.join(folder, name)):
                     continue
                 raise FileNotFoundError(out / name)
             if not isinstance(content, bytes) or not _same(out / name, content):
