@@ -48,6 +48,7 @@ from briefing.output import (
     KEEP,
     MARKER,
     Content,
+    Linked,
     OutputRefused,
     WriteStats,
     check_output,
@@ -213,7 +214,7 @@ def _prepare(
             continue
         _claim(files, owners, name, text, page, problems)
     stamps = {source.name: source.stamp for source in assets}
-    copies = [
+    copies: list[tuple[str, Path | Linked, str, str]] = [
         (name, path, f"the theme's {name}", str(stat_key(path)))
         for name, path in theme.static_files().items()
     ]
@@ -221,15 +222,15 @@ def _prepare(
         owner = f"content/{asset.file}"
         picture = pictures.get(asset.file)
         if picture is None:
-            path = config.content_dir / asset.file
-            copies.append((asset.path, path, owner, str(stamps.get(asset.file))))
+            original = config.content_dir / asset.file
+            copies.append((asset.path, original, owner, str(stamps.get(asset.file))))
             continue
         for variant in picture.variants:
-            copies.append((variant.path, variant.file, owner, "processed"))
-    for name, path, owner, stamp in copies:
-        fingerprint = f"file:{path}:{stamp}"
+            copies.append((variant.path, Linked(variant.file), owner, "processed"))
+    for name, file, owner, stamp in copies:
+        fingerprint = f"file:{file.file if isinstance(file, Linked) else file}:{stamp}"
         fingerprints[name] = fingerprint
-        content = KEEP if reusable.get(name) == fingerprint else path
+        content = KEEP if reusable.get(name) == fingerprint else file
         _claim(files, owners, name, content, owner, problems)
     for name, fingerprint in reusable.items():
         if name.startswith(BUNDLE):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SiteDir, article, photo, picture_size
+from conftest import SiteDir, article, photo, picture_size, run_cli
 from PIL import Image
 
 from briefing import images
@@ -125,6 +125,25 @@ def test_a_sideways_phone_photo_is_published_the_right_way_up(
     assert picture_size(site.file("2026/03/17/tall.jpg")) == (40, 80)
     img = site.page("2026/03/17/a/").select_one(".article-body img")
     assert (img["width"], img["height"]) == ("40", "80")
+
+
+def test_published_photos_take_no_second_copy_on_disk_and_outlive_the_cache(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    site = photo_site(make_site)
+    processed = {
+        path.stat().st_ino
+        for path in (site.root / ".briefing-cache" / "images").rglob("*")
+        if path.is_file()
+    }
+    published = site.out / "2026/03/17/cranes-960.webp"
+    assert published.stat().st_ino in processed, "the photo was copied, not linked"
+    site.write("content/2026-03-17/cranes.jpg", photo(1600, 800))
+    assert site.build().code == 0
+    assert picture_size(site.file("2026/03/17/cranes.jpg")) == (1600, 800)
+    assert run_cli("clean", site.root).code == 0
+    assert not (site.root / ".briefing-cache").exists()
+    assert picture_size(site.file("2026/03/17/cranes-960.webp")) == (960, 480)
 
 
 def test_an_unchanged_photo_is_never_processed_twice(
