@@ -1,11 +1,14 @@
-"""The persistent build cache in ``.briefing-cache/``.
+"""The persistent build cache in ``.briefing-cache/build/``.
 
 It keeps, per source file, the parsed front matter and the rendered Markdown (keyed by the
 file's bytes and everything that changes their rendering), and the fingerprint of every
-page last written. It is never trusted blindly: a file written by another version, a
-truncated or tampered file, or one whose signature does not match is ignored, and the
-build simply does the work again. The signature key lives in the user's cache folder,
-outside the site, so a cache shipped inside someone else's site is never unpickled.
+page last written. The per-file entries are spread over shards by file name, so a build
+after one edit rewrites one shard, not the whole site's worth of entries.
+
+It is never trusted blindly: a file written by another version, a truncated or tampered
+file, or one whose signature does not match is ignored, and the build simply does that
+work again. The signature key lives in the user's cache folder, outside the site, so a
+cache shipped inside someone else's site is never unpickled.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pickle
 import secrets
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ from briefing.model import ArticleMemo
 from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 5
+FORMAT = 6
 """Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 
@@ -74,8 +77,22 @@ class BuildCache:
     """The last build's Articles, for a builder that lives on (the preview); never saved:
     it is only sound while the parsed sources it compares by identity are in memory."""
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "articles": {}}
+    shards: dict[int, tuple[str, dict[str, dict[str, Any]]]] = field(
+        default_factory=dict, repr=False
+    )
+    """Each shard as last read or written: its file and its entries, so that a save
+    rewrites only the shards whose entries changed."""
+
+
+SHARDS = 64
+PER_SOURCE = ("stats", "parsed", "bodies", "pictures")
+"""The fields kept per source file, in shards."""
+WHOLE = ("link_targets", "out", "outputs")
+"""The fields kept in the index."""
+
+
+def _shard(name: str) -> int:
+    return hashlib.blake2b(name.encode(), digest_size=1).digest()[0] % SHARDS
 
 
 def stat_key(path: Path) -> StatKey | None:
@@ -120,31 +137,72 @@ def _header() -> bytes:
     return f"briefing-cache {FORMAT} {__version__}\n".encode()
 
 
+def cache_folder(site_root: Path) -> Path:
+    return site_root / CACHE_DIR / "build"
+
+
 def cache_file(site_root: Path) -> Path:
-    return site_root / CACHE_DIR / "build.pickle"
+    """The index: the whole-site fields, and which shard files hold the rest."""
+    return cache_folder(site_root) / "index"
+
+
+def shard_files(site_root: Path) -> list[Path]:
+    return sorted(cache_folder(site_root).glob("shard-*"))
+
+
+def _read(path: Path, key: bytes, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """The pickled dict in ``path`` if we signed it and it has exactly ``fields``."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header = _header()
+    if not data.startswith(header) or len(data) < len(header) + 32:
+        return None
+    signature = data[len(header) : len(header) + 32]
+    payload = data[len(header) + 32 :]
+    if not hmac.compare_digest(signature, hmac.digest(key, payload, "sha256")):
+        return None
+    try:
+        contents = pickle.loads(payload)
+    except Exception:
+        return None
+    if not isinstance(contents, dict) or set(contents) != set(fields):
+        return None
+    return contents
+
+
+def _write(path: Path, payload: bytes, key: bytes) -> None:
+    """Atomically: a reader sees the old file or the new one, never half of one."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(_header() + hmac.digest(key, payload, "sha256") + payload)
+        temporary.replace(path)
+    except OSError:
+        # On a full disk, a half-written copy per failed build would only fill it more.
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
 
 
 def load(site_root: Path) -> BuildCache:
-    """The cache, or an empty one when it is missing, foreign, stale or damaged."""
-    try:
-        data = cache_file(site_root).read_bytes()
-    except OSError:
-        return BuildCache()
-    header = _header()
-    if not data.startswith(header) or len(data) < len(header) + 32:
-        return BuildCache()
-    signature = data[len(header) : len(header) + 32]
-    payload = data[len(header) + 32 :]
-    if not hmac.compare_digest(signature, hmac.digest(_key(), payload, "sha256")):
-        return BuildCache()
-    try:
-        with _collector_paused():
-            cache = pickle.loads(payload)
-    except Exception:
-        return BuildCache()
-    if not isinstance(cache, BuildCache) or not all(hasattr(cache, f.name) for f in fields(cache)):
-        return BuildCache()
-    cache.dirty = False
+    """The cache, or an empty one when it is missing, foreign, stale or damaged. A damaged
+    or missing shard only loses its own entries: their files are read and rendered again."""
+    key = _key()
+    folder = cache_folder(site_root)
+    with _collector_paused():
+        index = _read(cache_file(site_root), key, (*WHOLE, "shards"))
+        shapes = {"link_targets": str, "out": str, "outputs": dict, "shards": dict}
+        if index is None or not all(isinstance(index[k], t) for k, t in shapes.items()):
+            return BuildCache()
+        cache = BuildCache(**{name: index[name] for name in WHOLE})
+        for shard, file in index["shards"].items():
+            entries = _read(folder / str(file), key, PER_SOURCE)
+            if entries is None or not all(isinstance(v, dict) for v in entries.values()):
+                continue
+            for name in PER_SOURCE:
+                getattr(cache, name).update(entries[name])
+            cache.shards[shard] = (file, entries)
     return cache
 
 
@@ -166,22 +224,43 @@ def _collector_paused() -> Iterator[None]:
 
 
 def save(site_root: Path, cache: BuildCache) -> None:
-    """Write atomically; a cache that cannot be written only costs speed next time."""
-    path = cache_file(site_root)
-    payload = pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL)
-    signature = hmac.digest(_key(), payload, "sha256")
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    """Write the shards whose entries changed, then the index that names them; a cache
+    that cannot be written only costs speed next time."""
+    key = _key()
+    folder = cache_folder(site_root)
+    shards: dict[int, dict[str, dict[str, Any]]] = {}
+    for name in PER_SOURCE:
+        for source, entry in getattr(cache, name).items():
+            entries = shards.setdefault(_shard(source), {field: {} for field in PER_SOURCE})
+            entries[name][source] = entry
+    files: dict[int, str] = {}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        gitignore = path.parent / ".gitignore"
+        folder.mkdir(parents=True, exist_ok=True)
+        gitignore = folder.parent / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n", encoding="utf-8")
-        temporary.write_bytes(_header() + signature + payload)
-        temporary.replace(path)
+        for shard, entries in shards.items():
+            known = cache.shards.get(shard)
+            if known is not None and known[1] == entries and (folder / known[0]).is_file():
+                files[shard] = known[0]
+                continue
+            payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+            files[shard] = f"shard-{shard:02d}-{digest(payload)}"
+            _write(folder / files[shard], payload, key)
+        index = {name: getattr(cache, name) for name in WHOLE} | {"shards": files}
+        _write(cache_file(site_root), pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
     except OSError:
-        # On a full disk, a half-written copy per failed build would only fill it more.
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        return
+    cache.shards = {shard: (files[shard], entries) for shard, entries in shards.items()}
+    named = set(files.values())
+    for old in folder.glob("shard-*"):
+        # A shard a concurrent build has just written may go too: that build's next
+        # load then finds it missing and redoes its entries, which is slow, not wrong.
+        if old.name not in named and not old.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                old.unlink()
+    with contextlib.suppress(OSError):
+        (site_root / CACHE_DIR / "build.pickle").unlink(missing_ok=True)  # the old layout
 
 
 def clean(site_root: Path) -> bool:

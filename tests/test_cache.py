@@ -7,6 +7,7 @@ byte for byte, after every kind of edit an editor makes.
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from conftest import NOW, SiteDir, article, photo, snapshot
 
 from briefing import build as build_module
 from briefing.build import Builder, BuildOptions
-from briefing.cache import cache_file
+from briefing.cache import cache_file, shard_files
 
 FILES = {
     "content/2026-03-16/rates.md": article(
@@ -234,11 +235,17 @@ def test_one_edited_article_rewrites_only_the_pages_that_show_it(
     ],
     ids=["truncated", "empty", "other-version", "tampered", "garbage"],
 )
+@pytest.mark.parametrize("part", ["index", "shard"])
 def test_damaged_cache_is_ignored_and_the_output_stays_right(
-    make_site: Callable[..., SiteDir], tmp_path: Path, damage: Callable[[bytes], bytes]
+    make_site: Callable[..., SiteDir],
+    tmp_path: Path,
+    damage: Callable[[bytes], bytes],
+    part: str,
 ) -> None:
     site = make_site(FILES).built()
-    path = cache_file(site.root)
+    shards = shard_files(site.root)
+    assert len(shards) > 1
+    path = cache_file(site.root) if part == "index" else shards[0]
     path.write_bytes(damage(path.read_bytes()))
     site.write("content/2026-03-17/xi.md", article("Xi arrives in Moscow", "2026-03-17T09:00:00"))
     assert_same_as_clean(site, tmp_path)
@@ -332,12 +339,27 @@ def test_cache_written_by_an_older_shape_of_the_code_is_ignored(
     from briefing import cache as cache_module
 
     site = make_site(FILES).built()
-    old = cache_module.load(site.root)
-    del old.pictures  # as if pickled before the field existed, with the version unchanged
-    cache_module.save(site.root, old)
-    assert cache_module.load(site.root).pictures == {}
+    # Signed with the right key and version, but without a field this code expects.
+    for path in shard_files(site.root):
+        entries = cache_module._read(path, cache_module._key(), cache_module.PER_SOURCE)
+        assert entries is not None
+        del entries["pictures"]
+        cache_module._write(path, pickle.dumps(entries), cache_module._key())
+    assert cache_module.load(site.root).parsed == {}
     site.write("content/2026-03-17/xi.md", article("Xi lands in Moscow", "2026-03-17T09:00:00"))
     assert_same_as_clean(site, tmp_path)
+
+
+def test_an_edit_rewrites_one_shard_of_the_cache_not_all_of_them(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    site = make_site(FILES).built()
+    before = {path.name for path in shard_files(site.root)}
+    site.write("content/2026-03-17/xi.md", article("Xi lands in Moscow", "2026-03-17T09:00:00"))
+    assert site.build().code == 0
+    after = {path.name for path in shard_files(site.root)}
+    assert len(after - before) == 1, "more than the edited file's shard was written"
+    assert len(after) == len(before), "replaced shards were left behind"
 
 
 def test_a_build_with_nothing_to_do_still_repeats_its_warnings(

@@ -159,7 +159,7 @@ def test_an_unchanged_photo_is_never_processed_twice(
 
     monkeypatch.setattr(images, "_make", refuse)
     assert site.build().code == 0
-    site.remove(".briefing-cache/build.pickle")
+    site.remove(".briefing-cache/build/index")
     assert site.build("--no-cache").code == 0
 
 
