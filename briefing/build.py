@@ -416,7 +416,7 @@ def _parse_all(
         wanted = _parse_key(file_digest, source.kind, config.timezone)
         entry = cache.parsed.get(source.name)
         if entry is None or entry.digest != wanted:
-            result, found = parse_source(source.name, source.kind, raw, config.timezone, wanted)
+            result, found = parse_source(source.name, source.kind, raw, config.timezone)
             entry = ParsedEntry(wanted, result, tuple(found))
         return file_digest, entry
 
@@ -560,7 +560,7 @@ def _render_bodies(
         return make_resolver(name, placement.paths, asset_set, links, pictures)
 
     wanted = {
-        source.name: digest(source.key or source.body, settings, str(_has_lead_image(source)))
+        source.name: digest(source.body_key or source.body, settings, str(_has_lead_image(source)))
         for source in sources
     }
     # What any link can resolve to: while it stays the same, a cached body's recorded

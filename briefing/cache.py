@@ -34,7 +34,7 @@ from briefing.model import ArticleMemo
 from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 6
+FORMAT = 7
 """Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 

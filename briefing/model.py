@@ -108,6 +108,9 @@ class Article:
     extra: Mapping[str, Any]
     fingerprint: str
     """Changes whenever anything a page could show of this article changes."""
+    card: str
+    """Changes whenever anything but the body changes: what a listing reads, unless its
+    template shows the body (``Theme.shows_body``)."""
 
     @property
     def is_link(self) -> bool:
@@ -134,6 +137,8 @@ class Edition:
     """In edition order: weight first, then newest first."""
     file: str | None
     fingerprint: str
+    card: str
+    """As ``fingerprint``, from its articles' cards: unchanged by an edit to a body."""
 
 
 @dataclass(frozen=True)
@@ -454,6 +459,7 @@ def assemble(
                 members,
                 note_source.name if note_source else None,
                 _digest(day, note, note_html, [a.fingerprint for a in members]),
+                _digest(day, note, note_html, [a.card for a in members]),
             )
         )
 
@@ -509,6 +515,7 @@ def _article(
     url = (
         links.href(site_path) if site_path is not None else (source_link.url if source_link else "")
     )
+    card = _digest(source.name, source.key or fields, site_path, section, tags, image)
     return Article(
         file=source.name,
         slug=slug,
@@ -533,9 +540,8 @@ def _article(
         anchors=body.anchors,
         words=body.words,
         extra=fields.extra,
-        fingerprint=_digest(
-            source.name, source.key or fields, site_path, body.digest, section, tags, image
-        ),
+        fingerprint=_digest(card, body.digest),
+        card=card,
     )
 
 

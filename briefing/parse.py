@@ -6,6 +6,7 @@ site's time zone, so its result can be cached by content and computed in any pro
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -36,8 +37,10 @@ class ParsedSource:
     lines: Mapping[str, int]
     """File line of each front matter field, by dotted path."""
     key: str = ""
-    """Changes whenever the fields could: a digest of the file's bytes and what parsing
+    """Changes whenever the fields could: a digest of the front matter and what parsing
     depends on. Cheaper to compare than the fields themselves."""
+    body_key: str = ""
+    """A digest of the body."""
 
     @property
     def body(self) -> str:
@@ -53,7 +56,7 @@ class ParsedSource:
 
 
 def parse_source(
-    name: str, kind: Kind, raw: bytes, timezone: str, key: str = ""
+    name: str, kind: Kind, raw: bytes, timezone: str
 ) -> tuple[ParsedSource | None, list[ContentError]]:
     path = f"content/{name}"
     source, problems = split(path, raw)
@@ -69,7 +72,13 @@ def parse_source(
     problems += more
     if fields is None:
         return None, problems
-    return (
-        ParsedSource(name, kind, fields, source.body_line, source.text, source.lines, key),
-        problems,
+    front = source.text[: len(source.text) - len(source.body)]
+    key = _digest(front, kind.value, timezone)
+    parsed = ParsedSource(
+        name, kind, fields, source.body_line, source.text, source.lines, key, _digest(source.body)
     )
+    return parsed, problems
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()

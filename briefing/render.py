@@ -144,7 +144,7 @@ def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
     site_digest = _digest(site_context(site))
     templates: dict[str, str] = {}
     planned = []
-    for page in _plan(site, now):
+    for page in _plan(site, now, theme.shows_body):
         name = page.template
         if name not in templates:
             made_by = theme.digest(name) if name not in GENERATED else ""
@@ -153,10 +153,16 @@ def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
     return planned
 
 
-def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
+def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Iterator[PlannedPage]:
+    """``shows_body(template)``: whether a listing must read its articles' fingerprints, or
+    their cards, which an edit to a body leaves alone."""
     config = site.config
     latest = site.latest
     meta = partial(_meta, site)
+
+    def reads(template: str, shown: Article | Edition) -> str:
+        return shown.fingerprint if shows_body(template) else shown.card
+
     yield PlannedPage(
         "",
         "home.html",
@@ -164,7 +170,7 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
             "meta": replace(meta("home", config.title, ""), structured_data=tuple(website(site))),
             "edition": latest,
         },
-        (latest.fingerprint,) if latest else (),
+        (reads("home.html", latest),) if latest else (),
         latest.articles[0].modified if latest and latest.articles else None,
     )
     editions = site.editions
@@ -175,7 +181,7 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
             edition.path,
             "edition.html",
             partial(_edition_context, site, edition, newer, older),
-            (edition.fingerprint, _neighbour(newer), _neighbour(older)),
+            (reads("edition.html", edition), _neighbour(newer), _neighbour(older)),
             max((a.modified for a in edition.articles), default=None),
         )
         readable = [a for a in edition.articles if not a.is_link]
@@ -208,9 +214,9 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
         tuple(_neighbour(e) + str(len(e.articles)) for e in editions),
     )
     for section in site.sections:
-        yield from _listing(site, "section", section.topic, section.articles, section_path)
+        yield from _listing(site, "section", section.topic, section.articles, section_path, reads)
     for tag in site.tags:
-        yield from _listing(site, "tag", tag.topic, tag.articles, tag_path)
+        yield from _listing(site, "tag", tag.topic, tag.articles, tag_path, reads)
     for title, path, topics in (
         ("Sections", "sections/", tuple(s.topic for s in site.sections)),
         ("Tags", "tags/", tuple(t.topic for t in site.tags)),
@@ -261,7 +267,7 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
         "news-sitemap.xml",
         "news-sitemap.xml",
         partial(_fixed, articles=recent),
-        tuple(a.fingerprint for a in recent),
+        tuple(a.card for a in recent),  # titles and dates only
     )
     credited = tuple(a for a in site.articles if a.image is not None or a.source)
     yield PlannedPage(
@@ -272,7 +278,7 @@ def _plan(site: Site, now: datetime) -> Iterator[PlannedPage]:
             "photos": tuple((a, a.image) for a in credited if a.image is not None),
             "syndicated": tuple(a for a in credited if a.source is not None),
         },
-        tuple(a.fingerprint for a in credited),
+        tuple(reads("credits.html", a) for a in credited),
     )
     if config.search:
         tags = tuple(sorted((t.topic for t in site.tags), key=lambda t: t.name.casefold()))
@@ -342,7 +348,12 @@ def _article_context(
 
 
 def _listing(
-    site: Site, kind: str, topic: Topic, articles: Sequence[Article], path_of: Any
+    site: Site,
+    kind: str,
+    topic: Topic,
+    articles: Sequence[Article],
+    path_of: Any,
+    reads: Callable[[str, Article], str],
 ) -> Iterator[PlannedPage]:
     base = path_of(topic.slug)
     count = max(1, -(-len(articles) // PER_PAGE))
@@ -372,7 +383,7 @@ def _listing(
             page_path(number),
             f"{kind}.html",
             partial(context, number, chosen),
-            (*(a.fingerprint for a in chosen), f"{topic.name}:{number}/{count}"),
+            (*(reads(f"{kind}.html", a) for a in chosen), f"{topic.name}:{number}/{count}"),
         )
 
 

@@ -40,12 +40,28 @@ class Theme:
     """Copied in order, later ones overwriting: built-in first, the site's last."""
     env: jinja2.Environment = field(repr=False)
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
+    _bodies: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def digest(self, template: str) -> str:
         """Changes when the template or anything it extends, includes or imports changes."""
         if template not in self._digests:
-            self._digests[template] = _closure_digest(self.env, template)
+            digest = hashlib.blake2b(digest_size=16)
+            for name, source in _closure(self.env, template).items():
+                digest.update(name.encode() + b"\0" + source.encode() + b"\0")
+            self._digests[template] = digest.hexdigest()
         return self._digests[template]
+
+    def shows_body(self, template: str) -> bool:
+        """Whether the template, or one it uses, may show an article's body or what is
+        measured from it. A listing that does not is left alone when only a body changes.
+        Read from the templates' text, so it errs towards yes: a mention in a comment, or
+        an include whose name is not written out, counts."""
+        if template not in self._bodies:
+            sources = _closure(self.env, template).values()
+            self._bodies[template] = any(
+                _BODY.search(source) or _DYNAMIC.search(source) for source in sources
+            )
+        return self._bodies[template]
 
     def static_files(self) -> dict[str, Path]:
         """Site path (under ``static/``) -> file, the site's theme overriding built-in."""
@@ -204,20 +220,22 @@ def _escape_unless_txt(name: str | None) -> bool:
 _REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 
 
-def _closure_digest(env: jinja2.Environment, template: str) -> str:
-    """Hash the template's source and, transitively, every template it names literally."""
-    seen: set[str] = set()
+_BODY = re.compile(r"\b(?:body_html|anchors|words|reading_minutes|fingerprint)\b")
+"""What an Article holds of its body (the fingerprint covers it too)."""
+_DYNAMIC = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+(?!["'])""")
+
+
+def _closure(env: jinja2.Environment, template: str) -> dict[str, str]:
+    """The template's source and, transitively, that of every template it names literally."""
+    sources: dict[str, str] = {}
     pending = [template]
-    digest = hashlib.blake2b(digest_size=16)
     while pending:
         name = pending.pop()
-        if name in seen:
+        if name in sources:
             continue
-        seen.add(name)
-        source = _template_source(env, name)
-        digest.update(name.encode() + b"\0" + source.encode() + b"\0")
-        pending.extend(sorted(_REFERENCE.findall(source)))
-    return digest.hexdigest()
+        sources[name] = _template_source(env, name)
+        pending.extend(sorted(_REFERENCE.findall(sources[name])))
+    return sources
 
 
 def _template_source(env: jinja2.Environment, name: str) -> str:

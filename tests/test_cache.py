@@ -20,6 +20,7 @@ from conftest import NOW, SiteDir, article, photo, snapshot
 from briefing import build as build_module
 from briefing.build import Builder, BuildOptions
 from briefing.cache import cache_file, shard_files
+from briefing.render import PlannedPage, render
 
 FILES = {
     "content/2026-03-16/rates.md": article(
@@ -222,6 +223,46 @@ def test_one_edited_article_rewrites_only_the_pages_that_show_it(
         assert untouched not in result.changed
     # The rates page shows the storm story as its "next" link, so it follows.
     assert "2026/03/16/rates/index.html" in result.changed
+
+
+def test_an_edit_to_a_body_alone_leaves_listings_that_do_not_show_bodies(
+    make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(FILES)
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    rendered: list[str] = []
+
+    def recording(theme: object, site: object, context: object, page: PlannedPage) -> str:
+        rendered.append(page.path)
+        return render(theme, site, context, page)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "render", recording)
+    storm = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Winds rose at dusk."))
+    result = builder.build()
+    assert result.ok, result.problems
+    assert "2026/03/16/storm/" in rendered
+    assert "feed.xml" in rendered  # feeds carry whole articles
+    for listing in ("2026/03/16/", "sections/world/", "", "credits/"):
+        assert listing not in rendered
+
+
+def test_a_theme_listing_that_shows_reading_time_follows_a_longer_body(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    site = make_site(FILES).built()
+    site.write(
+        "themes/default/templates/section.html",
+        "{% extends 'base.html' %}{% block main %}{% for story in articles %}"
+        "<p class=minutes>{{ story.reading_minutes }}</p>{% endfor %}{% endblock %}",
+    )
+    assert site.build().code == 0
+    storm = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Winds rose. " * 300))
+    assert_same_as_clean(site, tmp_path)
+    minutes = [p.text for p in site.page("sections/world/").select(".minutes")]
+    assert max(int(m) for m in minutes) > 1
 
 
 @pytest.mark.parametrize(
