@@ -143,19 +143,33 @@ def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
     build's clock (the news sitemap lists the last two days)."""
     site_digest = _digest(site_context(site))
     templates: dict[str, str] = {}
-    planned = []
-    for page in _plan(site, now, theme.shows_body):
-        name = page.template
-        if name not in templates:
-            made_by = theme.digest(name) if name not in GENERATED else ""
-            templates[name] = _digest(name, made_by, site_digest)
-        planned.append(replace(page, fingerprint=_digest(templates[name], page.reads)))
-    return planned
+
+    def page(
+        path: str,
+        template: str,
+        context: Callable[[], Mapping[str, Any]],
+        reads: tuple[str, ...] = (),
+        modified: datetime | None = None,
+        owner: str = "",
+    ) -> PlannedPage:
+        if template not in templates:
+            made_by = theme.digest(template) if template not in GENERATED else ""
+            templates[template] = _digest(template, made_by, site_digest)
+        fingerprint = _digest(templates[template], reads)
+        return PlannedPage(path, template, context, reads, modified, fingerprint, owner)
+
+    return list(_plan(site, now, theme.shows_body, page))
 
 
-def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Iterator[PlannedPage]:
+def _plan(
+    site: Site,
+    now: datetime,
+    shows_body: Callable[[str], bool],
+    new_page: Callable[..., PlannedPage],
+) -> Iterator[PlannedPage]:
     """``shows_body(template)``: whether a listing must read its articles' fingerprints, or
-    their cards, which an edit to a body leaves alone."""
+    their cards, which an edit to a body leaves alone. ``new_page`` makes a PlannedPage with
+    its fingerprint."""
     config = site.config
     latest = site.latest
     meta = partial(_meta, site)
@@ -163,7 +177,7 @@ def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Itera
     def reads(template: str, shown: Article | Edition) -> str:
         return shown.fingerprint if shows_body(template) else shown.card
 
-    yield PlannedPage(
+    yield new_page(
         "",
         "home.html",
         lambda: {
@@ -177,7 +191,7 @@ def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Itera
     for index, edition in enumerate(editions):
         newer = editions[index - 1] if index > 0 else None
         older = editions[index + 1] if index + 1 < len(editions) else None
-        yield PlannedPage(
+        yield new_page(
             edition.path,
             "edition.html",
             partial(_edition_context, site, edition, newer, older),
@@ -189,7 +203,7 @@ def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Itera
             previous = readable[position - 1] if position > 0 else None
             following = readable[position + 1] if position + 1 < len(readable) else None
             assert article.path is not None
-            yield PlannedPage(
+            yield new_page(
                 article.path,
                 "article.html",
                 partial(_article_context, site, article, edition, previous, following),
@@ -207,40 +221,42 @@ def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Itera
         Month(f"{MONTHS[month - 1]} {year}", tuple(group))
         for (year, month), group in groupby(editions, key=lambda e: (e.day.year, e.day.month))
     )
-    yield PlannedPage(
+    yield new_page(
         "archive/",
         "archive.html",
         lambda: {"meta": meta("archive", "Archive", "archive/"), "months": months},
         tuple(_neighbour(e) + str(len(e.articles)) for e in editions),
     )
     for section in site.sections:
-        yield from _listing(site, "section", section.topic, section.articles, section_path, reads)
+        yield from _listing(
+            site, "section", section.topic, section.articles, section_path, reads, new_page
+        )
     for tag in site.tags:
-        yield from _listing(site, "tag", tag.topic, tag.articles, tag_path, reads)
+        yield from _listing(site, "tag", tag.topic, tag.articles, tag_path, reads, new_page)
     for title, path, topics in (
         ("Sections", "sections/", tuple(s.topic for s in site.sections)),
         ("Tags", "tags/", tuple(t.topic for t in site.tags)),
     ):
-        yield PlannedPage(
+        yield new_page(
             path,
             "topics.html",
             partial(_fixed, meta=meta("topics", title, path), topics=topics, heading=title),
             tuple(f"{t.slug}:{t.name}" for t in topics),
         )
     for page in site.pages:
-        yield PlannedPage(
+        yield new_page(
             page.path,
             "page.html",
             partial(_fixed, meta=meta("page", page.title, page.path, page.summary), page=page),
             (page.fingerprint,),
             owner=page.file,
         )
-    yield PlannedPage(
+    yield new_page(
         "404.html", "404.html", partial(_fixed, meta=meta("404", "Page not found", "404.html"))
     )
     feed_articles = site.articles[: config.feed_size]
     for name in ("feed.xml", "feed.json"):
-        yield PlannedPage(
+        yield new_page(
             name,
             name,
             partial(_fixed, articles=feed_articles),
@@ -249,7 +265,7 @@ def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Itera
     for section in site.sections:
         chosen = section.articles[: config.feed_size]
         path = section_path(section.topic.slug) + "feed.xml"
-        yield PlannedPage(
+        yield new_page(
             path,
             "feed.xml",
             partial(
@@ -263,14 +279,14 @@ def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Itera
     recent = tuple(
         a for a in site.articles if not a.is_link and now - a.published <= NEWS_SITEMAP_AGE
     )
-    yield PlannedPage(
+    yield new_page(
         "news-sitemap.xml",
         "news-sitemap.xml",
         partial(_fixed, articles=recent),
         tuple(a.card for a in recent),  # titles and dates only
     )
     credited = tuple(a for a in site.articles if a.image is not None or a.source)
-    yield PlannedPage(
+    yield new_page(
         "credits/",
         "credits.html",
         lambda: {
@@ -282,13 +298,13 @@ def _plan(site: Site, now: datetime, shows_body: Callable[[str], bool]) -> Itera
     )
     if config.search:
         tags = tuple(sorted((t.topic for t in site.tags), key=lambda t: t.name.casefold()))
-        yield PlannedPage(
+        yield new_page(
             "search/",
             "search.html",
             partial(_fixed, meta=meta("search", "Search", "search/"), tags=tags),
             tuple(f"{t.slug}:{t.name}" for t in tags),
         )
-    yield PlannedPage("robots.txt", "robots.txt", dict)
+    yield new_page("robots.txt", "robots.txt", dict)
 
 
 def _fixed(**context: Any) -> Mapping[str, Any]:
@@ -354,6 +370,7 @@ def _listing(
     articles: Sequence[Article],
     path_of: Any,
     reads: Callable[[str, Article], str],
+    new_page: Callable[..., PlannedPage],
 ) -> Iterator[PlannedPage]:
     base = path_of(topic.slug)
     count = max(1, -(-len(articles) // PER_PAGE))
@@ -379,7 +396,7 @@ def _listing(
 
     for number in range(1, count + 1):
         chosen = tuple(articles[(number - 1) * PER_PAGE : number * PER_PAGE])
-        yield PlannedPage(
+        yield new_page(
             page_path(number),
             f"{kind}.html",
             partial(context, number, chosen),
