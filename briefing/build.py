@@ -167,16 +167,7 @@ def _prepare(
     pictures, unreadable = _process_images(
         image_dir, config, assets, cache, options.workers, _stage(options, "Processing photos")
     )
-    links = Links(config.base_url)
-    refs = {
-        name: PictureRef(
-            picture.width,
-            picture.height,
-            picture.srcset(picture.full.mime, links),
-            picture.srcset("image/webp", links) if picture.full.mime != "image/webp" else "",
-        )
-        for name, picture in pictures.items()
-    }
+    refs = _picture_refs(pictures, Links(config.base_url), cache)
     bodies = _render_bodies(
         config,
         chosen,
@@ -597,6 +588,28 @@ def _render_bodies(
     cache.dirty |= moved
     cache.link_targets = targets
     return {name: entry.body for name, entry in entries.items()}
+
+
+def _picture_refs(
+    pictures: Mapping[str, Picture], links: Links, cache: BuildCache
+) -> dict[str, PictureRef]:
+    """What pages need of each photo; the same objects as last build for unchanged photos,
+    so the preview's memo of Articles recognises them at a glance."""
+    refs: dict[str, PictureRef] = {}
+    known = cache.refs
+    for name, picture in pictures.items():
+        last = known.get(name)
+        if last is not None and last[0] is picture and last[1] == links.base_path:
+            refs[name] = last[2]
+            continue
+        refs[name] = PictureRef(
+            picture.width,
+            picture.height,
+            picture.srcset(picture.full.mime, links),
+            picture.srcset("image/webp", links) if picture.full.mime != "image/webp" else "",
+        )
+    cache.refs = {name: (pictures[name], links.base_path, ref) for name, ref in refs.items()}
+    return refs
 
 
 def _has_lead_image(source: ParsedSource) -> bool:

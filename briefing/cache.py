@@ -29,7 +29,7 @@ from typing import Any
 
 from briefing import __version__
 from briefing.errors import ContentError
-from briefing.markdown import RenderedBody, Resolved
+from briefing.markdown import PictureRef, RenderedBody, Resolved
 from briefing.model import ArticleMemo
 from briefing.parse import ParsedSource
 
@@ -76,6 +76,8 @@ class BuildCache:
     articles: ArticleMemo = field(default_factory=dict)
     """The last build's Articles, for a builder that lives on (the preview); never saved:
     it is only sound while the parsed sources it compares by identity are in memory."""
+    refs: dict[str, tuple[Any, str, PictureRef]] = field(default_factory=dict)
+    """Photo name -> (Picture, base path, PictureRef) of the last build; never saved."""
 
     shards: dict[int, tuple[str, dict[str, dict[str, Any]]]] = field(
         default_factory=dict, repr=False

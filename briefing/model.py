@@ -11,7 +11,7 @@ import hashlib
 import posixpath
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -239,6 +239,13 @@ def place(
     slugs: dict[str, str] = {}
     owners: dict[str, ParsedSource] = {}
     zone = config.zone
+    slug_of: dict[str, str] = {}
+
+    def topic_slug(name: str) -> str:
+        """Sections and tags repeat across thousands of articles: slugify each name once."""
+        if name not in slug_of:
+            slug_of[name] = slugify(name)
+        return slug_of[name]
 
     def claim(source: ParsedSource, site_path: str, line: int) -> None:
         key = unicodedata.normalize("NFC", site_path).casefold()
@@ -269,7 +276,7 @@ def place(
                 problems.append(_no_slug(source))
                 continue
             slugs[source.name] = slug
-            problems += _unaddressable_topics(source, fields)
+            problems += _unaddressable_topics(source, fields, topic_slug)
             if not is_curated_link(source):
                 # The lines that chose the address, or the top of the file.
                 line = source.lines.get("slug") or source.lines.get("edition") or 1
@@ -305,7 +312,9 @@ def place(
     return Placement(paths, days, slugs), problems
 
 
-def _unaddressable_topics(source: ParsedSource, fields: ArticleFields) -> list[ContentError]:
+def _unaddressable_topics(
+    source: ParsedSource, fields: ArticleFields, slug: Callable[[str], str]
+) -> list[ContentError]:
     """A section or tag with no letter or digit (an emoji, punctuation) has no address, so
     it is left out: say so rather than let it vanish."""
     named = [("section", fields.section)] if fields.section else []
@@ -321,7 +330,7 @@ def _unaddressable_topics(source: ParsedSource, fields: ArticleFields) -> list[C
             warning=True,
         )
         for key, name in named
-        if not slugify(name)
+        if not slug(name)
     ]
 
 
