@@ -334,6 +334,35 @@ def test_two_builds_at_once_end_with_one_complete_site(
     assert snapshot(site.out) == clean_build(site, tmp_path)
 
 
+def test_builds_into_different_folders_at_once_share_the_cache_without_harm(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """Different output folders do not wait for each other, so their cache saves race; the
+    loser's shards may go, which must only ever cost work, never give a wrong page."""
+    site = make_site(FILES)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))}
+    for round_ in range(3):
+        site.write(
+            "content/2026-03-17/xi.md",
+            article(f"Xi visits Moscow, day {round_}", "2026-03-17T09:00:00"),
+        )
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "briefing", "build", str(site.root), "--out", str(out)],
+                env=env,
+                stderr=subprocess.PIPE,
+            )
+            for out in (tmp_path / f"a{round_}", tmp_path / f"b{round_}", site.out)
+        ]
+        for run in runs:
+            _, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err
+    expected = clean_build(site, tmp_path)
+    assert snapshot(site.out) == expected
+    site.write("content/2026-03-16/storm.md", article("Storm passes", "2026-03-16T07:00:00"))
+    assert_same_as_clean(site, tmp_path)
+
+
 def test_briefing_clean_removes_the_cache(make_site: Callable[..., SiteDir]) -> None:
     from conftest import run_cli
 
