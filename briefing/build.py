@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from briefing import __version__
 from briefing.cache import (
@@ -43,7 +44,7 @@ from briefing.markdown import (
     make_markdown,
     render_body,
 )
-from briefing.model import Placement, Site, assemble, place, select
+from briefing.model import Placement, Site, assemble, is_curated_link, place, select
 from briefing.output import (
     KEEP,
     MARKER,
@@ -162,10 +163,19 @@ def _prepare(
         sources, config, cache, problems, options.workers, _stage(options, "Reading articles")
     )
     chosen = select(parsed, options.now, drafts=options.drafts, future=options.future)
-    placement, placed = place(config, chosen)
+    # Where everything goes depends only on each file's name, front matter and whether it
+    # is a curated link: unchanged (the usual edit), the last placement stands.
+    shape = (config.timezone, [(s.name, s.key, is_curated_link(s)) for s in chosen])
+    placement, placed = _reuse(cache, "place", shape, lambda: place(config, chosen))
     problems += placed
-    pictures, unreadable = _process_images(
-        image_dir, config, assets, cache, options.workers, _stage(options, "Processing photos")
+    photos = (repr(config.images), image_dir, [(a.name, a.stamp) for a in assets])
+    pictures, unreadable = _reuse(
+        cache,
+        "photos",
+        photos,
+        lambda: _process_images(
+            image_dir, config, assets, cache, options.workers, _stage(options, "Processing photos")
+        ),
     )
     refs = _picture_refs(pictures, Links(config.base_url), cache)
     bodies = _render_bodies(
@@ -556,8 +566,15 @@ def _render_bodies(
     }
     # What any link can resolve to: while it stays the same, a cached body's recorded
     # resolutions are still right and need no checking one by one.
-    targets = digest(
-        repr(sorted(placement.paths.items())), repr(sorted(assets)), repr(sorted(pictures.items()))
+    targets = _reuse(
+        cache,
+        "link targets",
+        (placement, assets, pictures),
+        lambda: digest(
+            repr(sorted(placement.paths.items())),
+            repr(sorted(assets)),
+            repr(sorted(pictures.items())),
+        ),
     )
     moved = targets != cache.link_targets
 
@@ -588,6 +605,18 @@ def _render_bodies(
     cache.dirty |= moved
     cache.link_targets = targets
     return {name: entry.body for name, entry in entries.items()}
+
+
+def _reuse(cache: BuildCache, stage: str, inputs: object, make: Callable[[], Any]) -> Any:
+    """A stage's last output while its inputs are equal to last time's, else a new one.
+    Kept in memory only, by the preview's long-lived builder: every stage skipped is a
+    pass over the whole site saved on each save."""
+    last = cache.stages.get(stage)
+    if last is not None and last[0] == inputs:
+        return last[1]
+    output = make()
+    cache.stages[stage] = (inputs, output)
+    return output
 
 
 def _picture_refs(

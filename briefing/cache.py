@@ -78,6 +78,8 @@ class BuildCache:
     it is only sound while the parsed sources it compares by identity are in memory."""
     refs: dict[str, tuple[Any, str, PictureRef]] = field(default_factory=dict)
     """Photo name -> (Picture, base path, PictureRef) of the last build; never saved."""
+    stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    """Stage name -> (its inputs, its output) of the last build; never saved."""
 
     shards: dict[int, tuple[str, dict[str, dict[str, Any]]]] = field(
         default_factory=dict, repr=False

@@ -100,6 +100,15 @@ EDITS: list[tuple[str, Callable[[SiteDir], None]]] = [
             article("New story", "2026-03-17T10:00:00", "Fresh.", section="Science"),
         ),
     ),
+    (
+        "give a linked article its own slug",
+        lambda s: s.write(
+            "content/2026-03-16/rate-decision.md",
+            FILES["content/2026-03-16/rates.md"].replace(
+                "title: Rates held", "title: Rates held\nslug: held"
+            ),
+        ),
+    ),
     ("delete article", lambda s: s.remove("content/2026-03-16/storm.md")),
     (
         "change section",
@@ -165,6 +174,21 @@ def test_cached_output_equals_a_clean_build_after_every_kind_of_edit(
     for _name, edit in EDITS:
         edit(site)
         assert_same_as_clean(site, tmp_path)
+
+
+def test_the_preview_builder_equals_a_clean_build_after_every_kind_of_edit(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """The preview keeps one Builder, and with it what earlier builds made (Articles,
+    placement, photos), in memory: none of it may outlive a change that affects it."""
+    site = make_site(FILES)
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    for name, edit in EDITS:
+        edit(site)
+        result = builder.build()
+        assert result.ok, (name, result.problems)
+        assert snapshot(site.out) == clean_build(site, tmp_path), name
 
 
 def test_new_slug_on_a_linked_article_updates_the_link_in_the_unchanged_article(
