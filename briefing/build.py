@@ -214,22 +214,15 @@ def _prepare(
                 problems.append(text)
             continue
         _claim(files, owners, name, text, page, problems)
-    stamps = {source.name: source.stamp for source in assets}
-    copies: list[tuple[str, Path | Linked, str, str]] = [
-        (name, path, f"the theme's {name}", str(stat_key(path)))
-        for name, path in theme.static_files().items()
-    ]
-    for asset in site.assets:
-        owner = f"content/{asset.file}"
-        picture = pictures.get(asset.file)
-        if picture is None:
-            original = config.content_dir / asset.file
-            copies.append((asset.path, original, owner, str(stamps.get(asset.file))))
-            continue
-        for variant in picture.variants:
-            copies.append((variant.path, Linked(variant.file), owner, "processed"))
-    for name, file, owner, stamp in copies:
-        fingerprint = f"file:{file.file if isinstance(file, Linked) else file}:{stamp}"
+    statics = [(name, path, stat_key(path)) for name, path in theme.static_files().items()]
+    stamps = [(source.name, source.stamp) for source in assets]
+    copies = _reuse(
+        cache,
+        "copies",
+        (statics, stamps, pictures, config.content_dir),
+        lambda: _copies(statics, dict(stamps), pictures, config.content_dir),
+    )
+    for name, file, owner, fingerprint in copies:
         fingerprints[name] = fingerprint
         content = KEEP if reusable.get(name) == fingerprint else file
         _claim(files, owners, name, content, owner, problems)
@@ -605,6 +598,30 @@ def _render_bodies(
     cache.dirty |= moved
     cache.link_targets = targets
     return {name: entry.body for name, entry in entries.items()}
+
+
+def _copies(
+    statics: list[tuple[str, Path, StatKey | None]],
+    stamps: Mapping[str, StatKey],
+    pictures: Mapping[str, Picture],
+    content_dir: Path,
+) -> list[tuple[str, Path | Linked, str, str]]:
+    """Every file published as it is (theme files, attachments, processed photos): where it
+    goes, where it comes from, whose it is, and its fingerprint."""
+    copies: list[tuple[str, Path | Linked, str, str]] = [
+        (name, path, f"the theme's {name}", f"file:{path}:{stamp}") for name, path, stamp in statics
+    ]
+    for name in sorted(stamps):
+        owner = f"content/{name}"
+        picture = pictures.get(name)
+        if picture is None:
+            original = content_dir / name
+            copies.append((asset_path(name), original, owner, f"file:{original}:{stamps[name]}"))
+            continue
+        for variant in picture.variants:
+            fingerprint = f"file:{variant.file}:processed"
+            copies.append((variant.path, Linked(variant.file), owner, fingerprint))
+    return copies
 
 
 def _reuse(cache: BuildCache, stage: str, inputs: object, make: Callable[[], Any]) -> Any:
