@@ -357,9 +357,10 @@ def _newest_first(article: Article) -> tuple[float, str]:
     return (-article.published.timestamp(), article.file)
 
 
-ArticleMemo = MutableMapping[str, tuple[tuple[Any, ...], Article]]
-"""Source name -> what its Article was made from, and the Article: kept in memory by a
-long-lived builder (the preview), so an edit re-makes one Article, not ten thousand."""
+ArticleMemo = MutableMapping[str, tuple[tuple[Any, ...], Article, str | None]]
+"""Source name -> what its Article was made from, the Article, and its photo's file: kept
+in memory by a long-lived builder (the preview), so an edit re-makes one Article, not ten
+thousand."""
 
 
 def assemble(
@@ -409,24 +410,22 @@ def assemble(
             section = topic("section", fields.section) if fields.section else None
             tag_topics = (topic("tag", name) for name in fields.tags)
             unique_tags = tuple({t.slug: t for t in tag_topics if t is not None}.values())
-            resolved = resolve_file(source.name, fields.image.src) if fields.image else None
+            last = known.get(source.name)
+            if last is not None and last[0][0] is source:
+                resolved = last[2]  # the same front matter names the same photo
+            else:
+                resolved = resolve_file(source.name, fields.image.src) if fields.image else None
             picture = (pictures or {}).get(resolved) if resolved else None
             inputs: tuple[Any, ...] = (source, body, site_path, placement.slugs[source.name])
             inputs += (placement.edition_days[source.name], section, unique_tags, picture)
             inputs += (config.base_url,)
-            last = known.get(source.name)
-            if (
-                last is not None
-                and last[0][0] is source
-                and last[0][1] is body
-                and last[0][2:] == inputs[2:]
-            ):
+            if last is not None and last[0][1] is body and last[0] == inputs:
                 article = last[1]
             else:
                 article = _article(source, fields, inputs, resolved, links)
             articles.append(article)
             if memo is not None:
-                memo[source.name] = (inputs, article)
+                memo[source.name] = (inputs, article, resolved)
         elif isinstance(fields, EditionFields) and source.name in placement.paths:
             day = day_folder(source.name.split("/")[0])
             if day is not None:
