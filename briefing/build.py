@@ -168,7 +168,12 @@ def _prepare(
     shape = (config.timezone, [(s.name, s.key, is_curated_link(s)) for s in chosen])
     placement, placed = _reuse(cache, "place", shape, lambda: place(config, chosen))
     problems += placed
-    photos = (repr(config.images), image_dir, [(a.name, a.stamp) for a in assets])
+    photos = (
+        repr(config.images),
+        image_dir,
+        image_dir.is_dir(),
+        [(a.name, a.stamp) for a in assets],
+    )
     pictures, unreadable = _reuse(
         cache,
         "photos",
@@ -284,7 +289,10 @@ class Builder:
                 return BuildResult(warnings, pages=state.pages)
             self.cache = load_cache(self.root)
         if not (out / MARKER).is_file():
-            self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
+            # The output is gone or foreign: nothing in it to keep, and whatever removed it
+            # (`briefing clean`) may have taken the processed photos too.
+            self.cache.outputs = {}
+            self.cache.stages = {}
         prepared, problems = prepare(self.root, options, self.cache, discovered)
         result = BuildResult(problems)
         if prepared is None or not result.ok:

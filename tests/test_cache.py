@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -189,6 +190,22 @@ def test_the_preview_builder_equals_a_clean_build_after_every_kind_of_edit(
         result = builder.build()
         assert result.ok, (name, result.problems)
         assert snapshot(site.out) == clean_build(site, tmp_path), name
+
+
+def test_the_preview_builder_survives_briefing_clean_under_it(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """``briefing clean`` while ``briefing serve`` runs removes the processed photos and
+    the preview's own output: the next rebuild makes them again rather than trusting
+    what it remembers."""
+    site = make_site(FILES)
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    shutil.rmtree(site.root / ".briefing-cache")
+    shutil.rmtree(site.out)
+    result = builder.build()
+    assert result.ok, result.problems
+    assert snapshot(site.out) == clean_build(site, tmp_path)
 
 
 def test_new_slug_on_a_linked_article_updates_the_link_in_the_unchanged_article(
