@@ -14,7 +14,6 @@ cache shipped inside someone else's site is never unpickled.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import hmac
 import json
@@ -22,7 +21,6 @@ import os
 import pickle
 import secrets
 import shutil
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from briefing.errors import ContentError
 from briefing.markdown import PictureRef, RenderedBody, Resolved
 from briefing.model import ArticleMemo
 from briefing.parse import ParsedSource
+from briefing.workers import collector_paused
 
 CACHE_DIR = ".briefing-cache"
 FORMAT = 7
@@ -194,7 +193,7 @@ def load(site_root: Path) -> BuildCache:
     or missing shard only loses its own entries: their files are read and rendered again."""
     key = _key()
     folder = cache_folder(site_root)
-    with _collector_paused():
+    with collector_paused():
         index = _read(cache_file(site_root), key, (*WHOLE, "shards"))
         shapes = {"link_targets": str, "out": str, "outputs": dict, "shards": dict}
         if index is None or not all(isinstance(index[k], t) for k, t in shapes.items()):
@@ -208,23 +207,6 @@ def load(site_root: Path) -> BuildCache:
                 getattr(cache, name).update(entries[name])
             cache.shards[shard] = (file, entries)
     return cache
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Unpickling a big site makes millions of objects, none of them garbage: the cyclic
-    collector would walk them again and again (it tripled the load time at 10,000
-    articles). Afterwards they are frozen out of its way for the rest of the build; they are
-    still freed by reference counting like any other object."""
-    was_enabled = gc.isenabled()
-    gc.collect()  # cheap this early in a build, and nothing already garbage gets frozen
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        gc.freeze()
 
 
 def save(site_root: Path, cache: BuildCache) -> None:
