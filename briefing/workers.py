@@ -3,7 +3,9 @@
 Workers are forked, so the function and the items (the model, the theme, the resolver)
 reach them by inheritance, not pickling; only results travel back. Output is the same as
 a serial run: results come back in input order. Small jobs and platforms without ``fork``
-run serially, and so does the preview server, which has threads (forking those is unsafe).
+run serially, and so do the preview's rebuilds, which run beside its watcher and server
+threads (forking a process with threads is unsafe); its first build, before those start,
+forks like the CLI.
 """
 
 from __future__ import annotations
