@@ -85,7 +85,7 @@ class BuildOptions:
     strict_links: bool = False
     """Broken internal links are errors (``briefing check``) rather than warnings."""
     workers: int = 1
-    """Processes for a cold build's per-file work; the preview keeps 1 (it has threads)."""
+    """Processes for a cold build's per-file work; the preview's rebuilds keep 1 (threads)."""
     strict: bool = False
     """Every warning (a photo without alt text, a misspelled field) is an error."""
     search: bool = True
