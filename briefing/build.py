@@ -168,18 +168,18 @@ def _prepare(
     shape = (config.timezone, [(s.name, s.key, is_curated_link(s)) for s in chosen])
     placement, placed = _reuse(cache, "place", shape, lambda: place(config, chosen))
     problems += placed
-    photos = (
-        repr(config.images),
-        image_dir,
-        image_dir.is_dir(),
-        [(a.name, a.stamp) for a in assets],
-    )
+    photos = [a for a in assets if os.path.splitext(a.name)[1].lower() in RASTER]
+    if photos:
+        # Processed photos live in the image cache: when it is removed (`briefing clean`)
+        # its stamp changes, and the photos are looked at again rather than remembered.
+        with contextlib.suppress(OSError):  # processing will say what is wrong
+            image_dir.mkdir(parents=True, exist_ok=True)
     pictures, unreadable = _reuse(
         cache,
         "photos",
-        photos,
+        (repr(config.images), stat_key(image_dir), [(a.name, a.stamp) for a in photos]),
         lambda: _process_images(
-            image_dir, config, assets, cache, options.workers, _stage(options, "Processing photos")
+            image_dir, config, photos, cache, options.workers, _stage(options, "Processing photos")
         ),
     )
     refs = _picture_refs(pictures, Links(config.base_url), cache)
@@ -289,10 +289,7 @@ class Builder:
                 return BuildResult(warnings, pages=state.pages)
             self.cache = load_cache(self.root)
         if not (out / MARKER).is_file():
-            # The output is gone or foreign: nothing in it to keep, and whatever removed it
-            # (`briefing clean`) may have taken the processed photos too.
-            self.cache.outputs = {}
-            self.cache.stages = {}
+            self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
         prepared, problems = prepare(self.root, options, self.cache, discovered)
         result = BuildResult(problems)
         if prepared is None or not result.ok:
@@ -475,7 +472,7 @@ def _render_pages(
 def _process_images(
     cache_dir: Path,
     config: SiteConfig,
-    assets: list[SourceFile],
+    photos: list[SourceFile],
     cache: BuildCache,
     workers: int,
     progress: Progress = None,
@@ -485,7 +482,6 @@ def _process_images(
     A photo whose file is unchanged since the last build is not even read again.
     """
     settings = repr(config.images)
-    photos = [a for a in assets if os.path.splitext(a.name)[1].lower() in RASTER]
 
     def known(source: SourceFile) -> Picture | str | None:
         entry = cache.pictures.get(source.name)
