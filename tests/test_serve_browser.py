@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from a11y_helpers import CHROMIUM, CHROMIUM_ARGS
+from a11y_helpers import chromium
 from serve_helpers import DAY, Running, article, have_browser, running, write, write_site
 
 STORY = f"content/{DAY}/story.md"
@@ -30,14 +30,8 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(f"browser tests must run in CI: {missing}")
         pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
