@@ -23,14 +23,16 @@ import secrets
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefing import __version__
-from briefing.errors import ContentError
-from briefing.markdown import PictureRef, RenderedBody, Resolved
-from briefing.model import ArticleMemo
-from briefing.parse import ParsedSource
 from briefing.workers import collector_paused
+
+if TYPE_CHECKING:  # annotations only: parsing needs ``digest`` from here
+    from briefing.errors import ContentError
+    from briefing.markdown import PictureRef, RenderedBody, Resolved
+    from briefing.model import ArticleMemo
+    from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
 FORMAT = 7

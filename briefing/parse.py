@@ -6,11 +6,11 @@ site's time zone, so its result can be cached by content and computed in any pro
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from briefing.cache import digest
 from briefing.content import Kind
 from briefing.errors import ContentError
 from briefing.frontmatter import split
@@ -73,12 +73,8 @@ def parse_source(
     if fields is None:
         return None, problems
     front = source.text[: len(source.text) - len(source.body)]
-    key = _digest(front, kind.value, timezone)
+    key = digest(front, kind.value, timezone)
     parsed = ParsedSource(
-        name, kind, fields, source.body_line, source.text, source.lines, key, _digest(source.body)
+        name, kind, fields, source.body_line, source.text, source.lines, key, digest(source.body)
     )
     return parsed, problems
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()
