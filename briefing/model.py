@@ -344,7 +344,8 @@ def _no_slug(source: ParsedSource) -> ContentError:
     )
 
 
-def _digest(*parts: object) -> str:
+def digest_of(*parts: object) -> str:
+    """A fingerprint of model values (dataclasses, dates, strings), by their repr."""
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -443,7 +444,7 @@ def assemble(
                     body.html,
                     body.anchors,
                     fields.extra,
-                    _digest(source.name, source.key or fields, body.digest),
+                    digest_of(source.name, source.key or fields, body.digest),
                 )
             )
 
@@ -466,8 +467,8 @@ def assemble(
                 note_html,
                 members,
                 note_source.name if note_source else None,
-                _digest(day, note, note_html, [a.fingerprint for a in members]),
-                _digest(day, note, note_html, [a.card for a in members]),
+                digest_of(day, note, note_html, [a.fingerprint for a in members]),
+                digest_of(day, note, note_html, [a.card for a in members]),
             )
         )
 
@@ -523,7 +524,7 @@ def _article(
     url = (
         links.href(site_path) if site_path is not None else (source_link.url if source_link else "")
     )
-    card = _digest(source.name, source.key or fields, site_path, section, tags, image)
+    card = digest_of(source.name, source.key or fields, site_path, section, tags, image)
     return Article(
         file=source.name,
         slug=slug,
@@ -548,7 +549,7 @@ def _article(
         anchors=body.anchors,
         words=body.words,
         extra=fields.extra,
-        fingerprint=_digest(card, body.digest),
+        fingerprint=digest_of(card, body.digest),
         card=card,
     )
 

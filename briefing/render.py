@@ -7,7 +7,6 @@ cache and the preview server both re-render only pages whose fingerprint changed
 
 from __future__ import annotations
 
-import hashlib
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +20,7 @@ import jinja2
 
 from briefing.errors import ContentError, display_path
 from briefing.feeds import atom_feed, json_feed, news_sitemap, robots, sitemap
-from briefing.model import Article, Edition, Site, Topic
+from briefing.model import Article, Edition, Site, Topic, digest_of
 from briefing.structured import absolute, edition_list, news_article, website
 from briefing.theme import MONTHS, Theme, builtin_theme_dir, long_date
 from briefing.urls import section_path, tag_path
@@ -141,7 +140,7 @@ def site_context(site: Site) -> SiteContext:
 def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
     """Every page of the site, each with the fingerprint of what it reads. ``now`` is the
     build's clock (the news sitemap lists the last two days)."""
-    site_digest = _digest(site_context(site))
+    site_digest = digest_of(site_context(site))
     templates: dict[str, str] = {}
 
     def page(
@@ -154,8 +153,8 @@ def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
     ) -> PlannedPage:
         if template not in templates:
             made_by = theme.digest(template) if template not in GENERATED else ""
-            templates[template] = _digest(template, made_by, site_digest)
-        fingerprint = _digest(templates[template], reads)
+            templates[template] = digest_of(template, made_by, site_digest)
+        fingerprint = digest_of(templates[template], reads)
         return PlannedPage(path, template, context, reads, modified, fingerprint, owner)
 
     return list(_plan(site, now, theme.shows_body, page))
@@ -412,10 +411,6 @@ def _article_link(article: Article | None) -> str:
     return f"{article.url}:{article.title}" if article else ""
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-
-
 def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
     """The sitemap lists every HTML page, so it is planned last, from the plan itself."""
     entries = tuple(
@@ -427,7 +422,7 @@ def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
         "sitemap.xml",
         "sitemap.xml",
         partial(_fixed, entries=entries),
-        fingerprint=_digest("sitemap", entries),
+        fingerprint=digest_of("sitemap", entries),
     )
     return [*pages, sitemap_page]
 
