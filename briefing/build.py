@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +51,7 @@ from briefing.output import (
     Content,
     Linked,
     OutputRefused,
+    Publication,
     WriteStats,
     check_output,
     locked,
@@ -70,7 +71,7 @@ from briefing.schema import ArticleFields
 from briefing.search import BUNDLE, SearchSkipped, build_index
 from briefing.theme import Theme, builtin_theme_dir, load_theme
 from briefing.urls import Links, asset_path, output_file
-from briefing.workers import fork_map
+from briefing.workers import fork_imap, fork_map
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ class Prepared:
     config: SiteConfig
     site: Site
     theme: Theme
-    files: dict[str, Content]
+    names: list[str]
+    """Every file of the site: the files were handed to ``write`` as they were made."""
     fingerprints: dict[str, str]
     """Output file -> what it was made from, for the next build's cache."""
     valid_until: datetime | None = None
@@ -126,21 +128,27 @@ class Prepared:
 Discovered = tuple[list[SourceFile], list[ContentError]]
 """What ``discover`` found under content/, and the problems it met."""
 
+Write = Callable[[str, Content], None]
+"""Takes one output file (site path, content) as soon as it is made."""
+
 
 def prepare(
     root: Path,
     options: BuildOptions,
     cache: BuildCache | None = None,
     discovered: Discovered | None = None,
+    write: Write | None = None,
 ) -> tuple[Prepared | None, list[ContentError]]:
-    """Every stage but writing. With a ``cache``, work whose inputs did not change is
-    reused, and the cache is updated with this build's results. Without one (``briefing
-    check``) nothing is written to the site: photos are processed in a scratch folder
-    that is gone on return, so the result is for checking, not for publishing."""
+    """Every stage but putting the site in place. Each output file is handed to ``write``
+    as soon as it is made (unless an error has already been found), so writing overlaps
+    rendering. With a ``cache``, work whose inputs did not change is reused, and the cache
+    is updated with this build's results. Without one (``briefing check``) photos are
+    processed in a scratch folder that is gone on return, so the result is for checking,
+    not for publishing."""
     if cache is None:
         with tempfile.TemporaryDirectory(prefix="briefing-check-") as scratch:
-            return _prepare(root, options, BuildCache(), Path(scratch), discovered)
-    return _prepare(root, options, cache, root / CACHE_DIR / "images", discovered)
+            return _prepare(root, options, BuildCache(), Path(scratch), discovered, write)
+    return _prepare(root, options, cache, root / CACHE_DIR / "images", discovered, write)
 
 
 def _prepare(
@@ -149,6 +157,7 @@ def _prepare(
     cache: BuildCache,
     image_dir: Path,
     discovered: Discovered | None,
+    write: Write | None,
 ) -> tuple[Prepared | None, list[ContentError]]:
     config, problems = load_config(root)
     if config is None:
@@ -205,9 +214,18 @@ def _prepare(
     problems += check_links(site, chosen, bodies, paths, unpublished, options.strict_links)
     out = options.out or root / "public"
     reusable = cache.outputs if cache.out == str(out.resolve()) else {}
-    files: dict[str, Content] = {}
+    names: list[str] = []
     fingerprints: dict[str, str] = {}
     owners: dict[str, PlannedPage | str] = {}
+    # A build that already failed publishes nothing: its files need not be written.
+    keep = write if write is not None and not has_errors(problems) else None
+
+    def take(name: str, content: Content, owner: PlannedPage | str) -> None:
+        if _claim(owners, name, owner, problems):
+            names.append(name)
+            if keep is not None:
+                keep(name, content)
+
     rendered = _render_pages(
         theme, site, planned, reusable, options.workers, _stage(options, "Rendering pages")
     )
@@ -218,7 +236,7 @@ def _prepare(
             if text not in problems:
                 problems.append(text)
             continue
-        _claim(files, owners, name, text, page, problems)
+        take(name, text, page)
     statics = [(name, path, stat_key(path)) for name, path in theme.static_files().items()]
     stamps = [(source.name, source.stamp) for source in assets]
     copies = _reuse(
@@ -230,12 +248,14 @@ def _prepare(
     for name, file, owner, fingerprint in copies:
         fingerprints[name] = fingerprint
         content = KEEP if reusable.get(name) == fingerprint else file
-        _claim(files, owners, name, content, owner, problems)
+        take(name, content, owner)
     for name, fingerprint in reusable.items():
         if name.startswith(BUNDLE):
             # The search index is rebuilt after publishing, from the published pages.
-            files[name] = KEEP
+            names.append(name)
             fingerprints[name] = fingerprint
+            if keep is not None:
+                keep(name, KEEP)
     if options.strict:
         problems = [replace(p, warning=False) for p in problems]
     moments = [
@@ -248,7 +268,7 @@ def _prepare(
     moments += [a.published + NEWS_SITEMAP_AGE for a in site.articles if not a.is_link]
     upcoming = [moment for moment in moments if moment > options.now]
     valid_until = min(upcoming) if upcoming else None
-    return Prepared(config, site, theme, files, fingerprints, valid_until), problems
+    return Prepared(config, site, theme, names, fingerprints, valid_until), problems
 
 
 class Builder:
@@ -290,16 +310,22 @@ class Builder:
             self.cache = load_cache(self.root)
         if not (out / MARKER).is_file():
             self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
-        prepared, problems = prepare(self.root, options, self.cache, discovered)
-        result = BuildResult(problems)
-        if prepared is None or not result.ok:
-            result.problems = sort_problems(problems)
-            return result
-        result.site = prepared.site
-        result.pages = sum(1 for name in prepared.files if name.endswith(".html"))
         known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
+        result = BuildResult()
+        problems = result.problems
+        prepared: Prepared | None = None
         try:
-            result.stats = publish(out, prepared.files, known)
+            with Publication(out, known) as publication:
+                prepared, found = prepare(
+                    self.root, options, self.cache, discovered, publication.add
+                )
+                problems += found
+                if prepared is None or not result.ok:
+                    result.problems = sort_problems(problems)
+                    return result  # the staged files are thrown away
+                result.site = prepared.site
+                result.pages = sum(1 for name in prepared.names if name.endswith(".html"))
+                result.stats = publication.commit(prepared.names)
         except OSError as exc:
             self.cache.outputs = {}
             problems.append(_write_problem(out, exc))
@@ -314,7 +340,7 @@ class Builder:
         if self.persistent and self.cache.dirty:
             save_cache(self.root, self.cache)
             self.cache.dirty = False
-        if self.persistent and result.stats is not None:
+        if self.persistent and prepared is not None and result.stats is not None:
             valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
             said = tuple(p.as_dict() for p in problems if p.warning)
             save_state(self.root, BuildState(inputs, valid_until, result.pages, said))
@@ -446,8 +472,9 @@ def _render_pages(
     reusable: Mapping[str, str],
     workers: int,
     progress: Progress = None,
-) -> list[Content | ContentError]:
-    """Each page's bytes, KEEP when its fingerprint says the last output is still right."""
+) -> Iterator[Content | ContentError]:
+    """Each page's bytes, in order and as soon as they are made; KEEP when its fingerprint
+    says the last output is still right."""
     context = site_context(site)
     for name in {page.template for page in planned if page.template.endswith(".html")}:
         # Compiled once here and inherited by the workers; a broken one is reported by
@@ -462,11 +489,10 @@ def _render_pages(
             return failure.problem
 
     todo = [page for page in planned if reusable.get(output_file(page.path)) != page.fingerprint]
-    fresh = iter(fork_map(page_bytes, todo, workers, progress))
-    return [
-        KEEP if reusable.get(output_file(page.path)) == page.fingerprint else next(fresh)
-        for page in planned
-    ]
+    fresh = fork_imap(page_bytes, todo, workers, progress)
+    for page in planned:
+        yield KEEP if reusable.get(output_file(page.path)) == page.fingerprint else next(fresh)
+    next(fresh, None)  # lets the workers finish and go
 
 
 def _process_images(
@@ -686,13 +712,11 @@ def _owner(claimant: PlannedPage | str) -> str:
 
 
 def _claim(
-    files: dict[str, Content],
     owners: dict[str, PlannedPage | str],
     name: str,
-    content: Content,
     owner: PlannedPage | str,
     problems: list[ContentError],
-) -> None:
+) -> bool:
     """Refuse a second write to one output file, naming both sources."""
     key = name.casefold()
     if key in owners:
@@ -704,6 +728,6 @@ def _claim(
                 hint="rename one of them",
             )
         )
-        return
+        return False
     owners[key] = owner
-    files[name] = content
+    return True

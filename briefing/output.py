@@ -141,18 +141,96 @@ def publish(
     out: Path, files: Mapping[str, Content], previous: Collection[str] | None
 ) -> WriteStats:
     """Make ``out`` hold exactly ``files`` (site path -> bytes, a file to copy, or KEEP).
+    Call inside ``locked(out)``, after ``check_output``."""
+    with Publication(out, previous) as publication:
+        for name in sorted(files):
+            publication.add(name, files[name])
+        return publication.commit(files)
+
+
+class Publication:
+    """A new site, put together file by file beside ``out`` and then moved into place.
+
+    Files can be added as soon as they are made (a build writes its pages while the
+    workers render the next ones), yet nothing reaches ``out`` until ``commit``: leaving
+    the ``with`` block without it throws the staged files away, so a failed build leaves
+    the previous site exactly as it was.
 
     ``previous`` is what the last build wrote to ``out``, when known: then only the changes
     are staged, journalled and moved into place, which takes milliseconds whatever the
-    site's size. Otherwise the whole site is staged and swapped in. Either way an interrupted
-    build leaves the previous site intact (or the next build finishes the journalled move).
-    Call inside ``locked(out)``, after ``check_output``.
+    site's size. Otherwise the whole site is staged and swapped in with two renames. An
+    interrupted commit is finished by the next build, from its journal. Use inside
+    ``locked(out)``, after ``check_output``.
     """
-    staging = out.parent / f".{out.name}.staging"
-    finish_interrupted(out)
-    if previous is not None and (out / MARKER).is_file():
-        return _publish_changes(out, staging, files, previous)
-    return _publish_whole(out, staging, files)
+
+    def __init__(self, out: Path, previous: Collection[str] | None) -> None:
+        self.out = out
+        self.staging = out.parent / f".{out.name}.staging"
+        finish_interrupted(out)
+        self.previous = previous if previous is not None and (out / MARKER).is_file() else None
+        self.staging.mkdir()
+        self._made: set[Path] = {self.staging}
+        self._folder = os.fspath(out)
+        self._written: list[str] = []
+        self._kept = 0
+
+    def __enter__(self) -> Publication:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.staging.exists() and not (self.staging / _JOURNAL).is_file():
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def add(self, name: str, content: Content) -> None:
+        """Stage one file of the new site (KEEP: the one already in ``out``)."""
+        if self.previous is not None:
+            if isinstance(content, Keep):
+                # Strings, not Paths: this runs for every unchanged file of the site.
+                if not os.path.isfile(os.path.join(self._folder, name)):
+                    raise FileNotFoundError(self.out / name)
+                self._kept += 1
+            elif isinstance(content, bytes) and _same(self.out / name, content):
+                self._kept += 1
+            else:
+                _write(self.staging, name, content, self._made)
+                self._written.append(name)
+            return
+        previous = self.out / name
+        if isinstance(content, Keep) or _same(previous, content):
+            # Unchanged: a hard link keeps the file's modification time for rsync.
+            target = safe_join(self.staging, name)
+            if target.parent not in self._made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(target.parent)
+            try:
+                os.link(previous, target)
+                self._kept += 1
+                return
+            except OSError:
+                if isinstance(content, Keep):
+                    shutil.copyfile(previous, target)
+                    self._kept += 1
+                    return
+        assert not isinstance(content, Keep)
+        _write(self.staging, name, content, self._made)
+        self._written.append(name)
+
+    def commit(self, names: Collection[str]) -> WriteStats:
+        """Put the staged site in place; ``names``: every file of it, to find what is gone."""
+        names = names if isinstance(names, set | frozenset | Mapping) else set(names)
+        if self.previous is not None:
+            removed = sorted(n for n in self.previous if n not in names and n != MARKER)
+            _check_writable(self.out, [self.out / n for n in self._written + removed])
+            journal = json.dumps({"written": self._written, "removed": removed})
+            (self.staging / (_JOURNAL + ".tmp")).write_text(journal, encoding="utf-8")
+            (self.staging / (_JOURNAL + ".tmp")).replace(self.staging / _JOURNAL)
+            _apply(self.out, self.staging)
+        else:
+            (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+            removed = _removed(self.out, names)
+            _swap(self.out, self.staging)
+        changed = tuple(sorted(self._written + removed))
+        return WriteStats(len(self._written), self._kept, len(removed), changed)
 
 
 def finish_interrupted(out: Path) -> None:
@@ -181,38 +259,6 @@ def _write(staging: Path, name: str, content: bytes | Path | Linked, made: set[P
         shutil.copyfile(content, target)
 
 
-def _publish_changes(
-    out: Path, staging: Path, files: Mapping[str, Content], previous: Collection[str]
-) -> WriteStats:
-    staging.mkdir()
-    made: set[Path] = {staging}
-    written: list[str] = []
-    folder = os.fspath(out)
-    try:
-        for name in sorted(files):
-            content = files[name]
-            if isinstance(content, Keep):
-                # Strings, not Paths: this runs for every unchanged file of the site.
-                if os.path.isfile(os.path.join(folder, name)):
-                    continue
-                raise FileNotFoundError(out / name)
-            if not isinstance(content, bytes) or not _same(out / name, content):
-                _write(staging, name, content, made)
-                written.append(name)
-        removed = sorted(name for name in previous if name not in files and name != MARKER)
-        _check_writable(out, [out / name for name in written + removed])
-        journal = json.dumps({"written": written, "removed": removed})
-        (staging / (_JOURNAL + ".tmp")).write_text(journal, encoding="utf-8")
-        (staging / (_JOURNAL + ".tmp")).replace(staging / _JOURNAL)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _apply(out, staging)
-    return WriteStats(
-        len(written), len(files) - len(written), len(removed), tuple(sorted(written + removed))
-    )
-
-
 def _apply(out: Path, staging: Path) -> None:
     journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
     for name in journal["written"]:
@@ -231,37 +277,9 @@ def _apply(out: Path, staging: Path) -> None:
     shutil.rmtree(staging)
 
 
-def _publish_whole(out: Path, staging: Path, files: Mapping[str, Content]) -> WriteStats:
+def _swap(out: Path, staging: Path) -> None:
     retired = out.parent / f".{out.name}.previous"
-    staging.mkdir()
-    written = unchanged = 0
-    changed: list[str] = []
     try:
-        made: set[Path] = {staging}
-        for name in sorted(files):
-            content = files[name]
-            previous = out / name
-            if isinstance(content, Keep) or _same(previous, content):
-                target = safe_join(staging, name)
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(target.parent)
-                try:
-                    os.link(previous, target)
-                    unchanged += 1
-                    continue
-                except OSError:
-                    if isinstance(content, Keep):
-                        shutil.copyfile(previous, target)
-                        unchanged += 1
-                        continue
-            assert not isinstance(content, Keep)
-            _write(staging, name, content, made)
-            written += 1
-            changed.append(name)
-        (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-        removed = _removed(out, files)
-        changed.extend(removed)
         if out.exists():
             # The retired site is deleted once the new one is in: every folder of it must be
             # ours to change, or its remains would block the next build.
@@ -269,12 +287,10 @@ def _publish_whole(out: Path, staging: Path, files: Mapping[str, Content]) -> Wr
             out.rename(retired)
         staging.rename(out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
         if retired.exists() and not out.exists():
             retired.rename(out)
         raise
     shutil.rmtree(retired, ignore_errors=True)
-    return WriteStats(written, unchanged, len(removed), tuple(sorted(changed)))
 
 
 def _check_writable(out: Path, targets: Collection[Path]) -> None:
@@ -309,7 +325,7 @@ def _same(previous: Path, content: Content) -> bool:
     return stat.st_size == source.st_size and previous.read_bytes() == file.read_bytes()
 
 
-def _removed(out: Path, files: Mapping[str, Content]) -> list[str]:
+def _removed(out: Path, files: Collection[str]) -> list[str]:
     if not out.is_dir():
         return []
     names = (path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file())

@@ -75,30 +75,42 @@ def fork_map(
 
     ``progress(done, total)`` is called as results come in, for a person watching.
     """
+    return list(fork_imap(function, items, workers, progress))
+
+
+def fork_imap(
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Result]:
+    """``fork_map``, handing over each result, in order, as soon as its batch is done:
+    the caller can write what is finished while the workers make the rest."""
     report = progress or (lambda done, total: None)
     if (
         workers <= 1
         or len(items) < MIN_ITEMS
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        serial = []
-        for item in items:
-            serial.append(function(item))
-            if len(serial) % 100 == 0:
-                report(len(serial), len(items))
+        for done, item in enumerate(items, 1):
+            yield function(item)
+            if done % 100 == 0:
+                report(done, len(items))
         report(len(items), len(items))
-        return serial
+        return
     chunk = max(16, len(items) // (workers * 8))
     bounds = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
     context = multiprocessing.get_context("fork")
-    with (
-        collector_paused(),
-        ProcessPoolExecutor(
+    with collector_paused():
+        pool = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start, initargs=(function, items)
-        ) as pool,
-    ):
-        results: list[Result] = []
-        for part in pool.map(_run, bounds):
-            results.extend(part)
-            report(len(results), len(items))
-    return results
+        )
+        try:
+            done = 0
+            for part in pool.map(_run, bounds):
+                done += len(part)
+                yield from part
+                report(done, len(items))
+        finally:
+            # A caller that stops early (an error while writing) need not wait for the rest.
+            pool.shutdown(cancel_futures=True)
