@@ -27,6 +27,9 @@ from briefing.urls import section_path, tag_path
 
 PER_PAGE = 50
 """Articles on one page of a section or tag listing."""
+CREDITS_PER_PAGE = 100
+"""Articles whose photo and syndication credits share one page of /credits/: a briefing
+some years old credits tens of thousands, far too many for one page on a phone."""
 
 
 @dataclass(frozen=True)
@@ -285,16 +288,16 @@ def _plan(
         tuple(a.card for a in recent),  # titles and dates only
     )
     credited = tuple(a for a in site.articles if a.image is not None or a.source)
-    yield new_page(
-        "credits/",
-        "credits.html",
-        lambda: {
-            "meta": meta("credits", "Credits", "credits/"),
-            "photos": tuple((a, a.image) for a in credited if a.image is not None),
-            "syndicated": tuple(a for a in credited if a.source is not None),
-        },
-        tuple(reads("credits.html", a) for a in credited),
-    )
+    for path, chosen, pagination in _paginated(site, "credits/", credited, CREDITS_PER_PAGE):
+        yield new_page(
+            path,
+            "credits.html",
+            partial(_credits_context, site, path, chosen, pagination),
+            (
+                *(reads("credits.html", a) for a in chosen),
+                f"{pagination.number}/{pagination.count}",
+            ),
+        )
     if config.search:
         tags = tuple(sorted((t.topic for t in site.tags), key=lambda t: t.name.casefold()))
         yield new_page(
@@ -362,6 +365,38 @@ def _article_context(
     }
 
 
+def _credits_context(
+    site: Site, path: str, chosen: tuple[Article, ...], pagination: Pagination
+) -> Mapping[str, Any]:
+    title = "Credits" if pagination.number == 1 else f"Credits (page {pagination.number})"
+    return {
+        "meta": _meta(site, "credits", title, path),
+        "photos": tuple((a, a.image) for a in chosen if a.image is not None),
+        "syndicated": tuple(a for a in chosen if a.source is not None),
+        "pagination": pagination,
+    }
+
+
+def _paginated(
+    site: Site, base: str, articles: Sequence[Article], per_page: int
+) -> Iterator[tuple[str, tuple[Article, ...], Pagination]]:
+    """A long list split into pages: ``base`` first, then ``base/page/2/`` and on."""
+    count = max(1, -(-len(articles) // per_page))
+
+    def page_path(number: int) -> str:
+        return base if number == 1 else f"{base}page/{number}/"
+
+    for number in range(1, count + 1):
+        pagination = Pagination(
+            number,
+            count,
+            site.links.href(page_path(number - 1)) if number > 1 else None,
+            site.links.href(page_path(number + 1)) if number < count else None,
+        )
+        chosen = tuple(articles[(number - 1) * per_page : number * per_page])
+        yield page_path(number), chosen, pagination
+
+
 def _listing(
     site: Site,
     kind: str,
@@ -371,35 +406,27 @@ def _listing(
     reads: Callable[[str, Article], str],
     new_page: Callable[..., PlannedPage],
 ) -> Iterator[PlannedPage]:
-    base = path_of(topic.slug)
-    count = max(1, -(-len(articles) // PER_PAGE))
-
-    def page_path(number: int) -> str:
-        return base if number == 1 else f"{base}page/{number}/"
-
-    def context(number: int, chosen: tuple[Article, ...]) -> Mapping[str, Any]:
-        links = site.links
+    def context(
+        path: str, chosen: tuple[Article, ...], pagination: Pagination
+    ) -> Mapping[str, Any]:
+        number = pagination.number
         title = topic.name if number == 1 else f"{topic.name} (page {number})"
-        pagination = Pagination(
-            number,
-            count,
-            links.href(page_path(number - 1)) if number > 1 else None,
-            links.href(page_path(number + 1)) if number < count else None,
-        )
         return {
-            "meta": _meta(site, kind, title, page_path(number)),
+            "meta": _meta(site, kind, title, path),
             kind: topic,
             "articles": chosen,
             "pagination": pagination,
         }
 
-    for number in range(1, count + 1):
-        chosen = tuple(articles[(number - 1) * PER_PAGE : number * PER_PAGE])
+    for path, chosen, pagination in _paginated(site, path_of(topic.slug), articles, PER_PAGE):
         yield new_page(
-            page_path(number),
+            path,
             f"{kind}.html",
-            partial(context, number, chosen),
-            (*(reads(f"{kind}.html", a) for a in chosen), f"{topic.name}:{number}/{count}"),
+            partial(context, path, chosen, pagination),
+            (
+                *(reads(f"{kind}.html", a) for a in chosen),
+                f"{topic.name}:{pagination.number}/{pagination.count}",
+            ),
         )
 
 

@@ -193,3 +193,34 @@ def test_credits_page_lists_every_photo_and_syndicated_story(
     links = [a["href"] for a in page.select("main a")]
     assert "/2026/03/19/xi/" in links
     assert "https://example.com/npr/xi-moscow" in links
+
+
+def test_credits_of_a_large_archive_are_split_into_pages_a_phone_can_load(
+    make_site: Callable[..., SiteDir], monkeypatch: Any
+) -> None:
+    import briefing.render
+
+    monkeypatch.setattr(briefing.render, "CREDITS_PER_PAGE", 2)
+    files: dict[str, str | bytes] = {}
+    for day in range(1, 6):
+        files[f"content/2026-03-1{day}/shot.jpg"] = photo()
+        image = f"{{src: shot.jpg, alt: Scene, caption: Scene {day}., credit: Agency {day}}}"
+        files[f"content/2026-03-1{day}/story.md"] = article(
+            f"Story {day}", f"2026-03-1{day}T09:00:00", image=image
+        )
+    site = make_site(files).built()
+
+    pages = [site.page("credits/"), site.page("credits/page/2/"), site.page("credits/page/3/")]
+    assert not site.exists("credits/page/4/")
+    credits = [
+        [li.get_text(" ", strip=True) for li in page.select("#photo-credits + ul li")]
+        for page in pages
+    ]
+    assert [len(listed) for listed in credits] == [2, 2, 1]
+    shown = " ".join(" ".join(listed) for listed in credits)
+    for day in range(1, 6):  # each credit once, newest first
+        assert shown.count(f"Agency {day}") == 1
+    assert shown.index("Agency 5") < shown.index("Agency 1")
+    assert pages[0].select_one('.pager a[rel="next"]')["href"] == "/credits/page/2/"
+    assert pages[2].select_one('.pager a[rel="prev"]')["href"] == "/credits/page/2/"
+    assert "(page 3)" in pages[2].select_one("h1").get_text()
