@@ -53,6 +53,27 @@ def test_a_failed_build_leaves_the_previous_site_byte_for_byte(make_site):
     assert {p: p.stat().st_mtime_ns for p in site.out.rglob("*")} == mtimes
 
 
+@pytest.mark.parametrize("cached", [True, False], ids=["changes", "whole-site"])
+def test_a_template_failing_after_pages_were_written_keeps_the_previous_site(make_site, cached):
+    """Pages are written while later ones are still being rendered: a failure among the
+    last ones must still leave the previous site as it was, and nothing staged beside it."""
+    files = {
+        f"content/2026-03-{day:02d}/story-{n}.md": article(f"Story {n}", date=f"2026-03-{day:02d}")
+        for day in range(1, 11)
+        for n in range(8)
+    }
+    site = make_site(files).built()
+    before = snapshot(site.out)
+    site.write("content/2026-03-10/story-0.md", article("A new headline", date="2026-03-10"))
+    site.write("themes/default/templates/404.html", "{% extends 'base.html' %}{{ nope( }}")
+    result = site.build() if cached else site.build("--no-cache")
+    assert result.code == 1
+    assert "404.html" in result.err
+    assert snapshot(site.out) == before
+    leftovers = sorted(p.name for p in site.root.iterdir() if p.name.startswith(".public"))
+    assert all(name.endswith(".lock") for name in leftovers), leftovers
+
+
 def test_no_staging_or_lock_leftovers_beside_the_output_after_a_failed_build(make_site):
     site = good_site(make_site)
     site.write("content/2026-03-17/bad.md", b"\xff\xfe")
