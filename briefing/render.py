@@ -8,7 +8,7 @@ cache and the preview server both re-render only pages whose fingerprint changed
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -20,7 +20,7 @@ import jinja2
 
 from briefing.errors import ContentError, display_path
 from briefing.feeds import atom_feed, json_feed, news_sitemap, robots, sitemap
-from briefing.model import Article, Edition, Site, Topic, digest_of
+from briefing.model import Article, Edition, Section, Site, Tag, Topic, digest_of
 from briefing.structured import absolute, edition_list, news_article, website
 from briefing.theme import MONTHS, Theme, builtin_theme_dir, long_date
 from briefing.urls import section_path, tag_path
@@ -101,9 +101,10 @@ class PlannedPage:
     """Site path: ``""``, ``2023/03/17/xi/``, ``feed.xml``."""
     template: str
     """A theme template, or ``feed.xml``/``sitemap.xml``/``robots.txt`` made in Python."""
-    context: Callable[[], Mapping[str, Any]] = field(compare=False, repr=False)
-    """Makes what the template is given. Called only for a page that is rendered: most of
-    a rebuild's pages are unchanged, and their context (structured data, links) is not."""
+    context: Callable[[Site], Mapping[str, Any]] = field(compare=False, repr=False)
+    """Makes what the template is given, from the site being rendered. Called only for a
+    page that is rendered: most of a rebuild's pages are unchanged, and their context
+    (structured data, links) is not."""
     reads: tuple[str, ...] = ()
     """Fingerprints of everything shown: change one and the page is rendered again."""
     modified: datetime | None = None
@@ -111,6 +112,8 @@ class PlannedPage:
     fingerprint: str = field(default="", compare=False)
     owner: str = ""
     """The content file the page shows, when it shows one (``2023-03-17/xi.md``)."""
+    recipe: str = field(default="", compare=False)
+    """Digest of the template and the site's settings: with ``reads``, the fingerprint."""
 
 
 GENERATED = ("feed.xml", "feed.json", "sitemap.xml", "news-sitemap.xml", "robots.txt")
@@ -149,7 +152,7 @@ def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
     def page(
         path: str,
         template: str,
-        context: Callable[[], Mapping[str, Any]],
+        context: Callable[[Site], Mapping[str, Any]],
         reads: tuple[str, ...] = (),
         modified: datetime | None = None,
         owner: str = "",
@@ -157,8 +160,9 @@ def plan(site: Site, theme: Theme, now: datetime) -> list[PlannedPage]:
         if template not in templates:
             made_by = theme.digest(template) if template not in GENERATED else ""
             templates[template] = digest_of(template, made_by, site_digest)
-        fingerprint = digest_of(templates[template], reads)
-        return PlannedPage(path, template, context, reads, modified, fingerprint, owner)
+        recipe = templates[template]
+        fingerprint = digest_of(recipe, reads)
+        return PlannedPage(path, template, context, reads, modified, fingerprint, owner, recipe)
 
     return list(_plan(site, now, theme.shows_body, page))
 
@@ -171,10 +175,14 @@ def _plan(
 ) -> Iterator[PlannedPage]:
     """``shows_body(template)``: whether a listing must read its articles' fingerprints, or
     their cards, which an edit to a body leaves alone. ``new_page`` makes a PlannedPage with
-    its fingerprint."""
+    its fingerprint.
+
+    A context finds the articles and editions it shows by their place in the site it is
+    given, never holding on to this site's objects: so ``replan`` can keep this plan for a
+    site whose bodies were patched. What it does capture (topics, pages, paths, clock) an
+    edit to a body cannot change."""
     config = site.config
     latest = site.latest
-    meta = partial(_meta, site)
 
     def reads(template: str, shown: Article | Edition) -> str:
         return shown.fingerprint if shows_body(template) else shown.card
@@ -182,10 +190,7 @@ def _plan(
     yield new_page(
         "",
         "home.html",
-        lambda: {
-            "meta": replace(meta("home", config.title, ""), structured_data=tuple(website(site))),
-            "edition": latest,
-        },
+        _home_context,
         (reads("home.html", latest),) if latest else (),
         latest.articles[0].modified if latest and latest.articles else None,
     )
@@ -196,11 +201,11 @@ def _plan(
         yield new_page(
             edition.path,
             "edition.html",
-            partial(_edition_context, site, edition, newer, older),
+            partial(_edition_context, index),
             (reads("edition.html", edition), _neighbour(newer), _neighbour(older)),
             max((a.modified for a in edition.articles), default=None),
         )
-        readable = [a for a in edition.articles if not a.is_link]
+        readable = _readable(edition)
         for position, article in enumerate(readable):
             previous = readable[position - 1] if position > 0 else None
             following = readable[position + 1] if position + 1 < len(readable) else None
@@ -208,7 +213,7 @@ def _plan(
             yield new_page(
                 article.path,
                 "article.html",
-                partial(_article_context, site, article, edition, previous, following),
+                partial(_article_context, index, position),
                 (
                     article.fingerprint,
                     edition.path,
@@ -219,22 +224,16 @@ def _plan(
                 article.modified,
                 owner=article.file,
             )
-    months = tuple(
-        Month(f"{MONTHS[month - 1]} {year}", tuple(group))
-        for (year, month), group in groupby(editions, key=lambda e: (e.day.year, e.day.month))
-    )
     yield new_page(
         "archive/",
         "archive.html",
-        lambda: {"meta": meta("archive", "Archive", "archive/"), "months": months},
+        _archive_context,
         tuple(_neighbour(e) + str(len(e.articles)) for e in editions),
     )
-    for section in site.sections:
-        yield from _listing(
-            site, "section", section.topic, section.articles, section_path, reads, new_page
-        )
-    for tag in site.tags:
-        yield from _listing(site, "tag", tag.topic, tag.articles, tag_path, reads, new_page)
+    for index, section in enumerate(site.sections):
+        yield from _listing(site, "section", index, section, reads, new_page)
+    for index, tag in enumerate(site.tags):
+        yield from _listing(site, "tag", index, tag, reads, new_page)
     for title, path, topics in (
         ("Sections", "sections/", tuple(s.topic for s in site.sections)),
         ("Tags", "tags/", tuple(t.topic for t in site.tags)),
@@ -242,59 +241,61 @@ def _plan(
         yield new_page(
             path,
             "topics.html",
-            partial(_fixed, meta=meta("topics", title, path), topics=topics, heading=title),
+            partial(_fixed, kind="topics", title=title, path=path, topics=topics, heading=title),
             tuple(f"{t.slug}:{t.name}" for t in topics),
         )
     for page in site.pages:
         yield new_page(
             page.path,
             "page.html",
-            partial(_fixed, meta=meta("page", page.title, page.path, page.summary), page=page),
+            partial(
+                _fixed,
+                kind="page",
+                title=page.title,
+                path=page.path,
+                description=page.summary,
+                page=page,
+            ),
             (page.fingerprint,),
             owner=page.file,
         )
     yield new_page(
-        "404.html", "404.html", partial(_fixed, meta=meta("404", "Page not found", "404.html"))
+        "404.html",
+        "404.html",
+        partial(_fixed, kind="404", title="Page not found", path="404.html"),
     )
-    feed_articles = site.articles[: config.feed_size]
     for name in ("feed.xml", "feed.json"):
         yield new_page(
             name,
             name,
-            partial(_fixed, articles=feed_articles),
-            tuple(a.fingerprint for a in feed_articles),
+            partial(_feed_context, None, name, None),
+            tuple(a.fingerprint for a in site.articles[: config.feed_size]),
         )
-    for section in site.sections:
-        chosen = section.articles[: config.feed_size]
+    for index, section in enumerate(site.sections):
         path = section_path(section.topic.slug) + "feed.xml"
         yield new_page(
             path,
             "feed.xml",
-            partial(
-                _fixed,
-                articles=chosen,
-                self=path,
-                title=f"{config.title}: {section.topic.name}",
-            ),
-            tuple(a.fingerprint for a in chosen),
+            partial(_feed_context, index, path, f"{config.title}: {section.topic.name}"),
+            tuple(a.fingerprint for a in section.articles[: config.feed_size]),
         )
-    recent = tuple(
-        a for a in site.articles if not a.is_link and now - a.published <= NEWS_SITEMAP_AGE
-    )
     yield new_page(
         "news-sitemap.xml",
         "news-sitemap.xml",
-        partial(_fixed, articles=recent),
-        tuple(a.card for a in recent),  # titles and dates only
+        partial(_news_context, now),
+        tuple(a.card for a in _recent(site, now)),  # titles and dates only
     )
-    credited = tuple(a for a in site.articles if a.image is not None or a.source)
-    for path, chosen, pagination in _paginated(site, "credits/", credited, CREDITS_PER_PAGE):
+    credited = [i for i, a in enumerate(site.articles) if a.image is not None or a.source]
+    for path, (start, stop), pagination in _paginated(
+        site, "credits/", len(credited), CREDITS_PER_PAGE
+    ):
+        chosen = tuple(credited[start:stop])
         yield new_page(
             path,
             "credits.html",
-            partial(_credits_context, site, path, chosen, pagination),
+            partial(_credits_context, path, chosen, pagination),
             (
-                *(reads("credits.html", a) for a in chosen),
+                *(reads("credits.html", site.articles[i]) for i in chosen),
                 f"{pagination.number}/{pagination.count}",
             ),
         )
@@ -303,14 +304,27 @@ def _plan(
         yield new_page(
             "search/",
             "search.html",
-            partial(_fixed, meta=meta("search", "Search", "search/"), tags=tags),
+            partial(_fixed, kind="search", title="Search", path="search/", tags=tags),
             tuple(f"{t.slug}:{t.name}" for t in tags),
         )
-    yield new_page("robots.txt", "robots.txt", dict)
+    yield new_page("robots.txt", "robots.txt", _no_context)
 
 
-def _fixed(**context: Any) -> Mapping[str, Any]:
-    return context
+def _no_context(site: Site) -> Mapping[str, Any]:
+    return {}
+
+
+def _sitemap_context(
+    entries: tuple[tuple[str, datetime | None], ...], site: Site
+) -> Mapping[str, Any]:
+    return {"entries": entries}
+
+
+def _fixed(
+    site: Site, *, kind: str, title: str, path: str, description: str = "", **given: Any
+) -> Mapping[str, Any]:
+    """A page showing no article: its meta, and what the plan gave it."""
+    return {"meta": _meta(site, kind, title, path, description), **given}
 
 
 def _meta(site: Site, kind: str, title: str, path: str, description: str = "") -> Meta:
@@ -326,26 +340,39 @@ def _meta(site: Site, kind: str, title: str, path: str, description: str = "") -
     )
 
 
-def _edition_context(
-    site: Site, edition: Edition, newer: Edition | None, older: Edition | None
-) -> Mapping[str, Any]:
+def _readable(edition: Edition) -> list[Article]:
+    """An edition's articles that have a page of their own (not curated links)."""
+    return [a for a in edition.articles if not a.is_link]
+
+
+def _recent(site: Site, now: datetime) -> tuple[Article, ...]:
+    return tuple(
+        a for a in site.articles if not a.is_link and now - a.published <= NEWS_SITEMAP_AGE
+    )
+
+
+def _home_context(site: Site) -> Mapping[str, Any]:
+    meta = _meta(site, "home", site.config.title, "")
+    return {"meta": replace(meta, structured_data=tuple(website(site))), "edition": site.latest}
+
+
+def _edition_context(index: int, site: Site) -> Mapping[str, Any]:
+    editions = site.editions
+    edition = editions[index]
     title = edition.title or f"The briefing for {long_date(edition.day)}"
     page_meta = _meta(site, "edition", title, edition.path, edition.summary)
     return {
         "meta": replace(page_meta, structured_data=(edition_list(site, edition, title),)),
         "edition": edition,
-        "newer": newer,
-        "older": older,
+        "newer": editions[index - 1] if index > 0 else None,
+        "older": editions[index + 1] if index + 1 < len(editions) else None,
     }
 
 
-def _article_context(
-    site: Site,
-    article: Article,
-    edition: Edition,
-    previous: Article | None,
-    following: Article | None,
-) -> Mapping[str, Any]:
+def _article_context(index: int, position: int, site: Site) -> Mapping[str, Any]:
+    edition = site.editions[index]
+    readable = _readable(edition)
+    article = readable[position]
     assert article.path is not None
     page_meta = replace(
         _meta(site, "article", article.title, article.path, article.summary),
@@ -360,28 +387,50 @@ def _article_context(
         "meta": page_meta,
         "article": article,
         "edition": edition,
-        "previous": previous,
-        "next": following,
+        "previous": readable[position - 1] if position > 0 else None,
+        "next": readable[position + 1] if position + 1 < len(readable) else None,
     }
 
 
-def _credits_context(
-    site: Site, path: str, chosen: tuple[Article, ...], pagination: Pagination
+def _archive_context(site: Site) -> Mapping[str, Any]:
+    months = tuple(
+        Month(f"{MONTHS[month - 1]} {year}", tuple(group))
+        for (year, month), group in groupby(site.editions, key=lambda e: (e.day.year, e.day.month))
+    )
+    return {"meta": _meta(site, "archive", "Archive", "archive/"), "months": months}
+
+
+def _feed_context(
+    section: int | None, path: str, title: str | None, site: Site
 ) -> Mapping[str, Any]:
+    articles = site.articles if section is None else site.sections[section].articles
+    return {"articles": articles[: site.config.feed_size], "self": path, "title": title}
+
+
+def _news_context(now: datetime, site: Site) -> Mapping[str, Any]:
+    return {"articles": _recent(site, now)}
+
+
+def _credits_context(
+    path: str, chosen: tuple[int, ...], pagination: Pagination, site: Site
+) -> Mapping[str, Any]:
+    """``chosen``: the credited articles' places in ``site.articles``."""
+    articles = [site.articles[i] for i in chosen]
     title = "Credits" if pagination.number == 1 else f"Credits (page {pagination.number})"
     return {
         "meta": _meta(site, "credits", title, path),
-        "photos": tuple((a, a.image) for a in chosen if a.image is not None),
-        "syndicated": tuple(a for a in chosen if a.source is not None),
+        "photos": tuple((a, a.image) for a in articles if a.image is not None),
+        "syndicated": tuple(a for a in articles if a.source is not None),
         "pagination": pagination,
     }
 
 
 def _paginated(
-    site: Site, base: str, articles: Sequence[Article], per_page: int
-) -> Iterator[tuple[str, tuple[Article, ...], Pagination]]:
-    """A long list split into pages: ``base`` first, then ``base/page/2/`` and on."""
-    count = max(1, -(-len(articles) // per_page))
+    site: Site, base: str, total: int, per_page: int
+) -> Iterator[tuple[str, tuple[int, int], Pagination]]:
+    """A long list split into pages: ``base`` first, then ``base/page/2/`` and on; each
+    page's path, the bounds of its part of the list, and its pagination."""
+    count = max(1, -(-total // per_page))
 
     def page_path(number: int) -> str:
         return base if number == 1 else f"{base}page/{number}/"
@@ -393,41 +442,48 @@ def _paginated(
             site.links.href(page_path(number - 1)) if number > 1 else None,
             site.links.href(page_path(number + 1)) if number < count else None,
         )
-        chosen = tuple(articles[(number - 1) * per_page : number * per_page])
-        yield page_path(number), chosen, pagination
+        yield page_path(number), ((number - 1) * per_page, number * per_page), pagination
 
 
 def _listing(
     site: Site,
     kind: str,
-    topic: Topic,
-    articles: Sequence[Article],
-    path_of: Any,
+    index: int,
+    group: Section | Tag,
     reads: Callable[[str, Article], str],
     new_page: Callable[..., PlannedPage],
 ) -> Iterator[PlannedPage]:
-    def context(
-        path: str, chosen: tuple[Article, ...], pagination: Pagination
-    ) -> Mapping[str, Any]:
-        number = pagination.number
-        title = topic.name if number == 1 else f"{topic.name} (page {number})"
-        return {
-            "meta": _meta(site, kind, title, path),
-            kind: topic,
-            "articles": chosen,
-            "pagination": pagination,
-        }
-
-    for path, chosen, pagination in _paginated(site, path_of(topic.slug), articles, PER_PAGE):
+    topic = group.topic
+    base = section_path(topic.slug) if kind == "section" else tag_path(topic.slug)
+    for path, (start, stop), pagination in _paginated(site, base, len(group.articles), PER_PAGE):
         yield new_page(
             path,
             f"{kind}.html",
-            partial(context, path, chosen, pagination),
+            partial(_listing_context, kind, index, path, (start, stop), pagination),
             (
-                *(reads(f"{kind}.html", a) for a in chosen),
+                *(reads(f"{kind}.html", a) for a in group.articles[start:stop]),
                 f"{topic.name}:{pagination.number}/{pagination.count}",
             ),
         )
+
+
+def _listing_context(
+    kind: str,
+    index: int,
+    path: str,
+    bounds: tuple[int, int],
+    pagination: Pagination,
+    site: Site,
+) -> Mapping[str, Any]:
+    group = site.sections[index] if kind == "section" else site.tags[index]
+    number = pagination.number
+    title = group.topic.name if number == 1 else f"{group.topic.name} (page {number})"
+    return {
+        "meta": _meta(site, kind, title, path),
+        kind: group.topic,
+        "articles": tuple(group.articles[bounds[0] : bounds[1]]),
+        "pagination": pagination,
+    }
 
 
 def _neighbour(edition: Edition | None) -> str:
@@ -436,6 +492,24 @@ def _neighbour(edition: Edition | None) -> str:
 
 def _article_link(article: Article | None) -> str:
     return f"{article.url}:{article.title}" if article else ""
+
+
+def replan(
+    planned: list[PlannedPage], replaced: Mapping[str, str]
+) -> tuple[list[PlannedPage], list[PlannedPage]]:
+    """The plan again after an edit that changed only articles' bodies: ``replaced`` maps
+    each old fingerprint (of an article, or of an edition holding it) to its new one.
+    Every page that read one reads the new one instead, and gets a new fingerprint; the
+    rest stand as they are. Returns the new plan, and the pages that changed in it."""
+    new_plan = list(planned)
+    changed = []
+    for index, page in enumerate(planned):
+        if replaced.keys().isdisjoint(page.reads):
+            continue
+        reads = tuple(replaced.get(read, read) for read in page.reads)
+        new_plan[index] = replace(page, reads=reads, fingerprint=digest_of(page.recipe, reads))
+        changed.append(new_plan[index])
+    return new_plan, changed
 
 
 def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
@@ -448,7 +522,7 @@ def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
     sitemap_page = PlannedPage(
         "sitemap.xml",
         "sitemap.xml",
-        partial(_fixed, entries=entries),
+        partial(_sitemap_context, entries),
         fingerprint=digest_of("sitemap", entries),
     )
     return [*pages, sitemap_page]
@@ -456,7 +530,7 @@ def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
 
 def render(theme: Theme, site: Site, context: SiteContext, page: PlannedPage) -> str:
     """One page's text. Raises ``TemplateProblem`` for a theme error."""
-    given = page.context()
+    given = page.context(site)
     if page.template == "feed.xml":
         return atom_feed(site, given["articles"], given.get("self", "feed.xml"), given.get("title"))
     if page.template == "feed.json":
