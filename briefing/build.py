@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from briefing import __version__
 from briefing.cache import (
     CACHE_DIR,
@@ -44,7 +46,17 @@ from briefing.markdown import (
     make_markdown,
     render_body,
 )
-from briefing.model import Placement, Site, assemble, is_curated_link, place, select
+from briefing.model import (
+    Article,
+    Placement,
+    Site,
+    assemble,
+    is_curated_link,
+    place,
+    select,
+    with_articles,
+    with_body,
+)
 from briefing.output import (
     KEEP,
     MARKER,
@@ -64,6 +76,7 @@ from briefing.render import (
     TemplateProblem,
     plan,
     render,
+    replan,
     site_context,
     with_sitemap,
 )
@@ -110,6 +123,22 @@ class BuildResult:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """What an edit to article bodies alone leaves standing: a builder that lives on (the
+    preview) patches the next site on top of it instead of building it again."""
+
+    planned: list[PlannedPage]
+    sources: dict[str, ParsedSource]
+    """The published documents, by name."""
+    placement: Placement
+    assets: list[str]
+    refs: Mapping[str, PictureRef]
+    paths: set[str]
+    """Every site path the build makes, for checking links."""
+    unpublished: set[str]
+
+
+@dataclass(frozen=True)
 class Prepared:
     """Everything up to rendered pages: what ``check`` validates and ``build`` writes."""
 
@@ -123,6 +152,8 @@ class Prepared:
     valid_until: datetime | None = None
     """When the clock alone will change the site: a scheduled article comes out, or one
     leaves the two-day news sitemap. None: only an edit will."""
+    basis: Basis | None = None
+    """Set when no photo was unreadable (a photo's warning depends on every body)."""
 
 
 Discovered = tuple[list[SourceFile], list[ContentError]]
@@ -268,19 +299,40 @@ def _prepare(
     moments += [a.published + NEWS_SITEMAP_AGE for a in site.articles if not a.is_link]
     upcoming = [moment for moment in moments if moment > options.now]
     valid_until = min(upcoming) if upcoming else None
-    return Prepared(config, site, theme, names, fingerprints, valid_until), problems
+    basis = None
+    if not unreadable:
+        by_name = {source.name: source for source in chosen}
+        basis = Basis(planned, by_name, placement, asset_names, refs, paths, unpublished)
+    return Prepared(config, site, theme, names, fingerprints, valid_until, basis), problems
+
+
+@dataclass(frozen=True)
+class _Last:
+    """A builder's last successful build, which the next one may patch."""
+
+    settings: object
+    """The options but the clock, and the stamps of site.yaml and every theme file."""
+    stamps: dict[str, StatKey]
+    """Every content file, as discovered."""
+    found: list[ContentError]
+    prepared: Prepared
+    problems: list[ContentError]
+    articles: dict[str, Article]
+    """The site's articles, by file."""
 
 
 class Builder:
     """Builds one site again and again, each time redoing only what changed since the last
     build. The CLI keeps its memory in ``.briefing-cache/``; the preview server keeps one
-    Builder in memory for its whole life."""
+    Builder in memory for its whole life, and patches its last site when only article
+    bodies changed (the usual save while writing)."""
 
     def __init__(self, root: Path, options: BuildOptions, *, persistent: bool = False) -> None:
         self.root = root
         self.options = options
         self.persistent = persistent
         self.cache = BuildCache()
+        self._last: _Last | None = None
 
     def build(self, now: datetime | None = None) -> BuildResult:
         """Build with the clock at ``now`` (default: the options' clock).
@@ -314,9 +366,14 @@ class Builder:
         result = BuildResult()
         problems = result.problems
         prepared: Prepared | None = None
+        last, self._last = self._last, None
+        settings = self._settings(options)
         try:
             with Publication(out, known) as publication:
-                prepared, found = prepare(
+                patched = None
+                if last is not None and last.settings == settings and publication.previous:
+                    patched = self._patch(last, options, discovered, publication.add)
+                prepared, found = patched or prepare(
                     self.root, options, self.cache, discovered, publication.add
                 )
                 problems += found
@@ -331,6 +388,12 @@ class Builder:
             problems.append(_write_problem(out, exc))
         else:
             result.changed = list(result.stats.changed)
+            assert prepared is not None
+            if prepared.basis is not None:
+                sources, found_then = discovered
+                stamps = {source.name: source.stamp for source in sources}
+                articles = {a.file: a for a in prepared.site.articles}
+                self._last = _Last(settings, stamps, found_then, prepared, list(problems), articles)
             moved = self.cache.out != str(out.resolve())
             self.cache.dirty |= moved or self.cache.outputs != prepared.fingerprints
             self.cache.out = str(out.resolve())
@@ -358,13 +421,114 @@ class Builder:
         sources, problems = discovered
         parts += (f"{source.name}:{source.stamp}" for source in sources)
         parts += (problem.format() for problem in problems)
+        parts += self._theme_stamps()
+        return digest(*parts)
+
+    def _theme_stamps(self) -> list[str]:
+        stamps = []
         for folder in (self.root / "themes", builtin_theme_dir()):
             for top, dirs, names in os.walk(folder):
                 dirs.sort()
                 for name in sorted(names):
                     path = os.path.join(top, name)
-                    parts.append(f"{path}:{stat_key(Path(path))}")
-        return digest(*parts)
+                    stamps.append(f"{path}:{stat_key(Path(path))}")
+        return stamps
+
+    def _settings(self, options: BuildOptions) -> object:
+        """What a patched build must share with the last one, besides the content."""
+        general = replace(options, now=datetime.min, workers=1, progress=None)
+        return (general, stat_key(self.root / CONFIG_FILE), self._theme_stamps())
+
+    def _patch(
+        self, last: _Last, options: BuildOptions, discovered: Discovered, write: Write
+    ) -> tuple[Prepared, list[ContentError]] | None:
+        """The build when only article bodies changed since ``last``: each edited body is
+        rendered and swapped into the last site, and only the pages that read it (its
+        page, the feeds, listings whose theme shows bodies) are rendered again. None, with
+        nothing written or remembered, when anything else changed: the front matter, an
+        anchor other pages may link to, a file added or removed, or when a problem is in
+        the way (the full build reports it)."""
+        prepared, basis = last.prepared, last.prepared.basis
+        sources, found = discovered
+        if basis is None or found != last.found or len(sources) != len(last.stamps):
+            return None
+        if prepared.valid_until is not None and options.now >= prepared.valid_until:
+            return None
+        config = prepared.config
+        troubled = {problem.path for problem in last.problems}
+        md = make_markdown(config.markdown)
+        links, assets = Links(config.base_url), set(basis.assets)
+        edits: list[tuple[SourceFile, str, ParsedSource, BodyEntry]] = []
+        for source in sources:
+            if last.stamps.get(source.name) == source.stamp:
+                continue
+            before, article = basis.sources.get(source.name), last.articles.get(source.name)
+            if before is None or article is None or f"content/{source.name}" in troubled:
+                return None
+            try:
+                raw = source.path.read_bytes()
+            except OSError:
+                return None
+            parsed, parse_problems = parse_source(source.name, source.kind, raw, config.timezone)
+            if parsed is None or parse_problems or parsed.key != before.key:
+                return None
+            resolve = make_resolver(source.name, basis.placement.paths, assets, links, basis.refs)
+            entry = _body_entry(md, parsed, resolve, _body_key(parsed, _body_settings(config)))
+            if entry.body.anchors != article.anchors:
+                return None
+            edits.append((source, digest(raw), parsed, entry))
+        changed = {s.name: with_body(last.articles[s.name], e.body) for s, _, _, e in edits}
+        site = with_articles(prepared.site, changed)
+        bodies = {parsed.name: entry.body for _, _, parsed, entry in edits}
+        edited = [parsed for _, _, parsed, _ in edits]
+        strict = options.strict_links
+        if check_links(site, edited, bodies, basis.paths, basis.unpublished, strict):
+            return None
+        if check_images(site, edited, basis.assets, {}, bodies):
+            return None
+        pairs = zip(prepared.site.articles, site.articles, strict=True)
+        replaced = {old.fingerprint: new.fingerprint for old, new in pairs if old is not new}
+        for old_edition, new_edition in zip(prepared.site.editions, site.editions, strict=True):
+            if old_edition is not new_edition:
+                replaced[old_edition.fingerprint] = new_edition.fingerprint
+        planned, pages = replan(basis.planned, replaced)
+        context = site_context(site)
+        made = []
+        for page in pages:
+            try:
+                made.append((output_file(page.path), render(prepared.theme, site, context, page)))
+            except TemplateProblem:
+                return None
+        # Taken: from here on the edit is written and remembered.
+        for name, text in made:
+            write(name, text.encode("utf-8"))
+        self._remember(edits, changed, config.timezone)
+        fingerprints = dict(prepared.fingerprints)
+        fingerprints.update((output_file(page.path), page.fingerprint) for page in pages)
+        sources_now = {**basis.sources, **{parsed.name: parsed for parsed in edited}}
+        basis = replace(basis, planned=planned, sources=sources_now)
+        patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
+        return patched, list(last.problems)
+
+    def _remember(
+        self,
+        edits: list[tuple[SourceFile, str, ParsedSource, BodyEntry]],
+        articles: Mapping[str, Article],
+        timezone: str,
+    ) -> None:
+        """Put the patched sources and bodies in the cache, as a full build would have."""
+        cache = self.cache
+        for source, file_digest, parsed, entry in edits:
+            cache.stats[source.name] = (source.stamp, file_digest)
+            key = _parse_key(file_digest, source.kind, timezone)
+            cache.parsed[source.name] = ParsedEntry(key, parsed, ())
+            cache.bodies[source.name] = entry
+            memo = cache.articles.get(source.name)
+            if memo is not None:
+                inputs, _, resolved = memo
+                article = articles[source.name]
+                cache.articles[source.name] = ((parsed, entry.body, *inputs[2:]), article, resolved)
+        cache.dirty = True
 
     def _unchanged(self, state: BuildState, inputs: str, options: BuildOptions, out: Path) -> bool:
         if state.inputs != inputs or not (out / MARKER).is_file():
@@ -578,15 +742,12 @@ def _render_bodies(
     it resolved are unchanged."""
     links = Links(config.base_url)
     asset_set = set(assets)
-    settings = repr((config.markdown, config.base_url))
+    settings = _body_settings(config)
 
     def resolver(name: str) -> Resolver:
         return make_resolver(name, placement.paths, asset_set, links, pictures)
 
-    wanted = {
-        source.name: digest(source.body_key or source.body, settings, str(_has_lead_image(source)))
-        for source in sources
-    }
+    wanted = {source.name: _body_key(source, settings) for source in sources}
     # What any link can resolve to: while it stays the same, a cached body's recorded
     # resolutions are still right and need no checking one by one.
     targets = _reuse(
@@ -615,10 +776,7 @@ def _render_bodies(
 
     def render_one(source: ParsedSource) -> BodyEntry:
         assert md is not None
-        recorder = _Recorder(resolver(source.name))
-        eager = not _has_lead_image(source)
-        body = render_body(md, source.body, recorder, eager_first_image=eager)
-        return BodyEntry(wanted[source.name], body, tuple(recorder.seen.items()))
+        return _body_entry(md, source, resolver(source.name), wanted[source.name])
 
     fresh = dict(
         zip((s.name for s in todo), fork_map(render_one, todo, workers, progress), strict=True)
@@ -686,6 +844,23 @@ def _picture_refs(
         )
     cache.refs = {name: (pictures[name], links.base_path, ref) for name, ref in refs.items()}
     return refs
+
+
+def _body_settings(config: SiteConfig) -> str:
+    return repr((config.markdown, config.base_url))
+
+
+def _body_key(source: ParsedSource, settings: str) -> str:
+    """What a rendered body depends on, but for what its links resolve to."""
+    return digest(source.body_key or source.body, settings, str(_has_lead_image(source)))
+
+
+def _body_entry(md: MarkdownIt, source: ParsedSource, resolve: Resolver, key: str) -> BodyEntry:
+    """A rendered body, with what each of its links resolved to."""
+    recorder = _Recorder(resolve)
+    eager = not _has_lead_image(source)  # its first photo is the page's first
+    body = render_body(md, source.body, recorder, eager_first_image=eager)
+    return BodyEntry(key, body, tuple(recorder.seen.items()))
 
 
 def _has_lead_image(source: ParsedSource) -> bool:

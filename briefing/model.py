@@ -12,7 +12,7 @@ import posixpath
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -457,6 +457,7 @@ def assemble(
         note_source, note = notes.get(day, (None, EditionFields()))
         note_html = bodies[note_source.name].html if note_source else ""
         site_path = edition_path(day)
+        card = digest_of(day, note, note_html, [a.card for a in members])
         editions.append(
             Edition(
                 day,
@@ -467,8 +468,8 @@ def assemble(
                 note_html,
                 members,
                 note_source.name if note_source else None,
-                digest_of(day, note, note_html, [a.fingerprint for a in members]),
-                digest_of(day, note, note_html, [a.card for a in members]),
+                _edition_fingerprint(card, members),
+                card,
             )
         )
 
@@ -549,8 +550,61 @@ def _article(
         anchors=body.anchors,
         words=body.words,
         extra=fields.extra,
-        fingerprint=digest_of(card, body.digest),
+        fingerprint=_article_fingerprint(card, body),
         card=card,
+    )
+
+
+def _article_fingerprint(card: str, body: RenderedBody) -> str:
+    return digest_of(card, body.digest)
+
+
+def _edition_fingerprint(card: str, members: tuple[Article, ...]) -> str:
+    return digest_of(card, [a.fingerprint for a in members])
+
+
+def with_body(article: Article, body: RenderedBody) -> Article:
+    """The article with a new body and everything else as it was."""
+    return replace(
+        article,
+        body_html=body.html,
+        anchors=body.anchors,
+        words=body.words,
+        fingerprint=_article_fingerprint(article.card, body),
+    )
+
+
+def with_articles(site: Site, changed: Mapping[str, Article]) -> Site:
+    """The site after edits that changed only some articles' bodies (``changed``: by
+    file, each made by ``with_body``): every list that showed the old article shows the
+    new one, and an edition holding one gets a new fingerprint. Equal to what ``assemble``
+    makes of the edited sources, at a fraction of the cost."""
+
+    def swap(articles: tuple[Article, ...]) -> tuple[Article, ...]:
+        return tuple(changed.get(a.file, a) for a in articles)
+
+    def touched(articles: tuple[Article, ...]) -> bool:
+        return any(a.file in changed for a in articles)
+
+    editions = tuple(
+        replace(
+            e, articles=swap(e.articles), fingerprint=_edition_fingerprint(e.card, swap(e.articles))
+        )
+        if touched(e.articles)
+        else e
+        for e in site.editions
+    )
+    return replace(
+        site,
+        editions=editions,
+        articles=swap(site.articles),
+        sections=tuple(
+            replace(s, articles=swap(s.articles)) if touched(s.articles) else s
+            for s in site.sections
+        ),
+        tags=tuple(
+            replace(t, articles=swap(t.articles)) if touched(t.articles) else t for t in site.tags
+        ),
     )
 
 

@@ -518,3 +518,72 @@ def test_the_build_after_a_first_build_into_an_empty_folder_has_nothing_to_do(
 
     monkeypatch.setattr(build_module, "load_cache", refuse)
     assert site.build().code == 0
+
+
+BODY_EDITS: list[tuple[str, dict[str, str], bool]] = [
+    # (what the editor did, the files saved, whether the site can be patched)
+    ("reword a paragraph", {"storm.md": "Winds rose at dusk."}, True),
+    ("write more", {"storm.md": "Winds rose.\n\n" + "More wind. " * 400}, True),
+    ("save two stories at once", {"storm.md": "Calm.", "rates.md": "Held.\n\n## The vote"}, True),
+    ("rename a heading another story links to", {"rates.md": "Held.\n\n## The tally"}, False),
+    ("put the heading back", {"rates.md": "Held.\n\n## The vote"}, False),
+    ("add a photo, undescribed", {"storm.md": "Winds.\n\n![](../2026-03-17/map.png)"}, False),
+    ("describe it", {"storm.md": "Winds.\n\n![The map](../2026-03-17/map.png)"}, False),
+    ("link to nowhere", {"storm.md": "See [this](missing.md)."}, False),
+    ("drop the link", {"storm.md": "Winds rose at night."}, False),
+    ("reword again", {"storm.md": "Winds rose late at night."}, True),
+]
+
+
+def _with_body(name: str, body: str) -> str:
+    text = FILES[f"content/2026-03-16/{name}"]
+    return text[: text.index("\n---\n") + 5] + "\n" + body + "\n"
+
+
+def test_the_preview_patches_body_edits_and_equals_a_clean_build(
+    make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving an article's text in the preview redoes that article, not the whole site; a
+    save that could change what other pages say (an anchor, a new warning) builds it all.
+    Either way the pages and the problems shown are a clean build's."""
+    site = make_site(FILES)
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    full_builds: list[int] = []
+    prepare = build_module.prepare
+
+    def counting(*args: object, **kwargs: object) -> object:
+        full_builds.append(1)
+        return prepare(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "prepare", counting)
+    for what, saved, patchable in BODY_EDITS:
+        full_builds.clear()
+        for name, body in saved.items():
+            site.write(f"content/2026-03-16/{name}", _with_body(name, body))
+        result = builder.build()
+        assert result.ok, (what, result.problems)
+        assert (not full_builds) == patchable, what
+        fresh = Builder(site.root, BuildOptions(now=NOW, out=tmp_path / "fresh"))
+        assert result.problems == fresh.build().problems, what
+        # What it remembers of each page is what a full build would: later builds rely on it.
+        assert builder.cache.outputs == fresh.cache.outputs, what
+        assert snapshot(site.out) == clean_build(site, tmp_path), what
+
+
+def test_a_patched_body_edit_follows_a_listing_that_shows_reading_time(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    site = make_site(FILES)
+    site.write(
+        "themes/default/templates/section.html",
+        "{% extends 'base.html' %}{% block main %}{% for story in articles %}"
+        "<p class=minutes>{{ story.reading_minutes }}</p>{% endfor %}{% endblock %}",
+    )
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    site.write("content/2026-03-16/storm.md", _with_body("storm.md", "Winds rose. " * 300))
+    result = builder.build()
+    assert result.ok, result.problems
+    assert "sections/world/index.html" in result.changed
+    assert snapshot(site.out) == clean_build(site, tmp_path)
