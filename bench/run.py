@@ -128,10 +128,11 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     return seconds, max(peak, before) / 1024
 
 
-def preview_edit(root: Path) -> tuple[float, float]:
-    """One saved article in a running ``briefing serve`` session (port 0, loopback): the
-    session's own rebuild time, and the time from the save to the pages written (the
-    watcher's latency and the debounce included)."""
+def preview_edit(root: Path, saves: int = 5) -> tuple[float, float]:
+    """Saved articles in a running ``briefing serve`` session (port 0, loopback), one at a
+    time: the median of the session's own rebuild times, and of the times from the save to
+    the pages written (the watcher's latency and the debounce included)."""
+    import statistics
     import threading
 
     from briefing.preview import Preview, PreviewOptions
@@ -143,28 +144,31 @@ def preview_edit(root: Path) -> tuple[float, float]:
         reports.append(line)
         said.set()
 
-    preview = Preview(root, PreviewOptions(port=0), say=say)
-    preview.start()
-    try:
-        while not any(line.startswith("Built ") for line in reports):
-            said.wait(600)
-            said.clear()
-        time.sleep(1)  # the watcher settles after the first build
-        reports.clear()
-        path = next((root / "content").glob("*/story-3.md"))
-        text = path.read_text(encoding="utf-8") + "\nOne more line.\n"
-        started = time.perf_counter()
-        path.write_text(text, encoding="utf-8")
-        while not any(" updated in " in line for line in reports):
+    def wait_for(prefix: str) -> str:
+        while not any(prefix in line for line in reports):
             if not said.wait(600):
                 raise SystemExit(f"the preview did not rebuild: {reports}")
             said.clear()
-        saved_to_written = time.perf_counter() - started
+        return next(line for line in reports if prefix in line)
+
+    preview = Preview(root, PreviewOptions(port=0), say=say)
+    preview.start()
+    rebuilds, waits = [], []
+    try:
+        wait_for("Built ")
+        for number in range(saves):
+            time.sleep(1)  # the watcher and the previous save's follow-up settle
+            reports.clear()
+            path = next((root / "content").glob(f"*/story-{3 + number}.md"))
+            text = path.read_text(encoding="utf-8") + "\nOne more line.\n"
+            started = time.perf_counter()
+            path.write_text(text, encoding="utf-8")
+            line = wait_for(" updated in ")
+            waits.append(time.perf_counter() - started)
+            rebuilds.append(float(line.rsplit(" in ", 1)[1].removesuffix(" s")))
     finally:
         preview.stop()
-    line = next(line for line in reports if " updated in " in line)
-    rebuild = float(line.rsplit(" in ", 1)[1].removesuffix(" s"))
-    return rebuild, saved_to_written
+    return statistics.median(rebuilds), statistics.median(waits)
 
 
 def hugo_corpus(site: Path, target: Path) -> None:

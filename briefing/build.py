@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +37,13 @@ from briefing.content import Kind, SourceFile, discover
 from briefing.errors import ContentError, has_errors, sort_problems
 from briefing.images import RASTER, ImageProblem, Picture
 from briefing.images import process as process_image
-from briefing.links import check_images, check_links, make_resolver, planned_paths
+from briefing.links import (
+    check_body_images,
+    check_images,
+    check_links,
+    make_resolver,
+    planned_paths,
+)
 from briefing.markdown import (
     PictureRef,
     RenderedBody,
@@ -116,6 +122,8 @@ class BuildResult:
     stats: WriteStats | None = None
     changed: list[str] = field(default_factory=list)
     """Output files written or removed (site paths like ``static/style.css``), sorted."""
+    trusted: bool = False
+    """Only the files a watcher named were looked at: build again without them to be sure."""
 
     @property
     def ok(self) -> bool:
@@ -136,6 +144,8 @@ class Basis:
     paths: set[str]
     """Every site path the build makes, for checking links."""
     unpublished: set[str]
+    articles: dict[str, Article]
+    """The site's articles, by file."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,8 @@ class Prepared:
     theme: Theme
     names: list[str]
     """Every file of the site: the files were handed to ``write`` as they were made."""
+    pages: int
+    """How many of them are HTML pages."""
     fingerprints: dict[str, str]
     """Output file -> what it was made from, for the next build's cache."""
     valid_until: datetime | None = None
@@ -302,8 +314,11 @@ def _prepare(
     basis = None
     if not unreadable:
         by_name = {source.name: source for source in chosen}
-        basis = Basis(planned, by_name, placement, asset_names, refs, paths, unpublished)
-    return Prepared(config, site, theme, names, fingerprints, valid_until, basis), problems
+        articles = {article.file: article for article in site.articles}
+        basis = Basis(planned, by_name, placement, asset_names, refs, paths, unpublished, articles)
+    pages = sum(1 for name in names if name.endswith(".html"))
+    prepared = Prepared(config, site, theme, names, pages, fingerprints, valid_until, basis)
+    return prepared, problems
 
 
 @dataclass(frozen=True)
@@ -312,13 +327,11 @@ class _Last:
 
     settings: object
     """The options but the clock, and the stamps of site.yaml and every theme file."""
-    stamps: dict[str, StatKey]
+    sources: dict[str, SourceFile]
     """Every content file, as discovered."""
     found: list[ContentError]
     prepared: Prepared
     problems: list[ContentError]
-    articles: dict[str, Article]
-    """The site's articles, by file."""
 
 
 class Builder:
@@ -333,9 +346,17 @@ class Builder:
         self.persistent = persistent
         self.cache = BuildCache()
         self._last: _Last | None = None
+        self._discovered: dict[str, SourceFile] = {}
 
-    def build(self, now: datetime | None = None) -> BuildResult:
+    def build(
+        self, now: datetime | None = None, *, changed: Collection[str] | None = None
+    ) -> BuildResult:
         """Build with the clock at ``now`` (default: the options' clock).
+
+        ``changed``: the site paths a file watcher saw change since the last build. Taken
+        on trust, they spare looking at every file under content/ when only those content
+        files changed; the result then says ``trusted``, and the caller must build once
+        more without them to catch what the watcher missed.
 
         The whole build holds the output's lock: a second build of the same site waits,
         then starts from the first one's cache and output, never from a stale view.
@@ -345,14 +366,20 @@ class Builder:
         try:
             check_output(out, self.root)
             with locked(out):
-                return self._build_locked(options, out)
+                return self._build_locked(options, out, changed)
         except OutputRefused as refusal:
             return BuildResult([ContentError(str(out), None, str(refusal))])
         except OSError as exc:
             return BuildResult([_write_problem(out, exc)])
 
-    def _build_locked(self, options: BuildOptions, out: Path) -> BuildResult:
-        discovered = discover(self.root, self.root / "content")
+    def _build_locked(
+        self, options: BuildOptions, out: Path, changed: Collection[str] | None
+    ) -> BuildResult:
+        discovered = self._rediscover(changed) if changed is not None else None
+        trusted = discovered is not None
+        if discovered is None:
+            discovered = discover(self.root, self.root / "content", self._discovered)
+        self._discovered = {source.name: source for source in discovered[0]}
         inputs = self._inputs(options, out, discovered) if self.persistent else ""
         if self.persistent:
             state = load_state(self.root)
@@ -363,7 +390,7 @@ class Builder:
         if not (out / MARKER).is_file():
             self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
         known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
-        result = BuildResult()
+        result = BuildResult(trusted=trusted)
         problems = result.problems
         prepared: Prepared | None = None
         last, self._last = self._last, None
@@ -381,7 +408,7 @@ class Builder:
                     result.problems = sort_problems(problems)
                     return result  # the staged files are thrown away
                 result.site = prepared.site
-                result.pages = sum(1 for name in prepared.names if name.endswith(".html"))
+                result.pages = prepared.pages
                 result.stats = publication.commit(prepared.names)
         except OSError as exc:
             self.cache.outputs = {}
@@ -390,10 +417,8 @@ class Builder:
             result.changed = list(result.stats.changed)
             assert prepared is not None
             if prepared.basis is not None:
-                sources, found_then = discovered
-                stamps = {source.name: source.stamp for source in sources}
-                articles = {a.file: a for a in prepared.site.articles}
-                self._last = _Last(settings, stamps, found_then, prepared, list(problems), articles)
+                sources, found_then = self._discovered, discovered[1]
+                self._last = _Last(settings, sources, found_then, prepared, list(problems))
             moved = self.cache.out != str(out.resolve())
             self.cache.dirty |= moved or self.cache.outputs != prepared.fingerprints
             self.cache.out = str(out.resolve())
@@ -409,6 +434,27 @@ class Builder:
             save_state(self.root, BuildState(inputs, valid_until, result.pages, said))
         result.problems = sort_problems(problems)
         return result
+
+    def _rediscover(self, changed: Collection[str]) -> Discovered | None:
+        """The last build's content files with the ``changed`` ones looked at again, when
+        they are all content files it already knew and nothing else is in question (no
+        file added, removed or replaced by a folder). None: discover them all."""
+        last = self._last
+        if last is None or self.persistent or not changed:
+            return None
+        sources = dict(last.sources)
+        content = self.root / "content"
+        for path in changed:
+            name = path.removeprefix("content/")
+            before = sources.get(name)
+            if name == path or before is None:
+                return None
+            stamp = stat_key(content / name)
+            if stamp is None or not (content / name).is_file():
+                return None
+            if stamp != before.stamp:
+                sources[name] = SourceFile(content, name, before.kind, stamp)
+        return list(sources.values()), last.found
 
     def _inputs(self, options: BuildOptions, out: Path, discovered: Discovered) -> str:
         """Every file a build reads, by stamp (size, time, inode), with the settings and the
@@ -450,7 +496,7 @@ class Builder:
         the way (the full build reports it)."""
         prepared, basis = last.prepared, last.prepared.basis
         sources, found = discovered
-        if basis is None or found != last.found or len(sources) != len(last.stamps):
+        if basis is None or found != last.found or len(sources) != len(last.sources):
             return None
         if prepared.valid_until is not None and options.now >= prepared.valid_until:
             return None
@@ -460,9 +506,9 @@ class Builder:
         links, assets = Links(config.base_url), set(basis.assets)
         edits: list[tuple[SourceFile, str, ParsedSource, BodyEntry]] = []
         for source in sources:
-            if last.stamps.get(source.name) == source.stamp:
-                continue
-            before, article = basis.sources.get(source.name), last.articles.get(source.name)
+            if last.sources.get(source.name) is source:
+                continue  # discover lent it the last build's SourceFile: the stamp is the same
+            before, article = basis.sources.get(source.name), basis.articles.get(source.name)
             if before is None or article is None or f"content/{source.name}" in troubled:
                 return None
             try:
@@ -477,17 +523,18 @@ class Builder:
             if entry.body.anchors != article.anchors:
                 return None
             edits.append((source, digest(raw), parsed, entry))
-        changed = {s.name: with_body(last.articles[s.name], e.body) for s, _, _, e in edits}
+        changed = {s.name: with_body(basis.articles[s.name], e.body) for s, _, _, e in edits}
         site = with_articles(prepared.site, changed)
         bodies = {parsed.name: entry.body for _, _, parsed, entry in edits}
         edited = [parsed for _, _, parsed, _ in edits]
         strict = options.strict_links
         if check_links(site, edited, bodies, basis.paths, basis.unpublished, strict):
             return None
-        if check_images(site, edited, basis.assets, {}, bodies):
+        if check_body_images(edited, bodies, {}):
             return None
-        pairs = zip(prepared.site.articles, site.articles, strict=True)
-        replaced = {old.fingerprint: new.fingerprint for old, new in pairs if old is not new}
+        replaced = {
+            basis.articles[name].fingerprint: new.fingerprint for name, new in changed.items()
+        }
         for old_edition, new_edition in zip(prepared.site.editions, site.editions, strict=True):
             if old_edition is not new_edition:
                 replaced[old_edition.fingerprint] = new_edition.fingerprint
@@ -506,7 +553,8 @@ class Builder:
         fingerprints = dict(prepared.fingerprints)
         fingerprints.update((output_file(page.path), page.fingerprint) for page in pages)
         sources_now = {**basis.sources, **{parsed.name: parsed for parsed in edited}}
-        basis = replace(basis, planned=planned, sources=sources_now)
+        articles = {**basis.articles, **changed}
+        basis = replace(basis, planned=planned, sources=sources_now, articles=articles)
         patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
 
-from briefing.errors import ContentError, display_path
+from briefing.errors import ContentError, display_path, sort_problems
 
 EDITION_FILE = "_edition.md"
 PAGES_FOLDER = "pages"
@@ -67,28 +69,33 @@ def classify(name: str) -> Kind:
     return Kind.ARTICLE
 
 
-def discover(site_root: Path, content_dir: Path) -> tuple[list[SourceFile], list[ContentError]]:
+def discover(
+    site_root: Path, content_dir: Path, known: Mapping[str, SourceFile] | None = None
+) -> tuple[list[SourceFile], list[ContentError]]:
     """Every content file, sorted; links that point outside the site are refused.
 
-    One ``stat`` per file (``scandir`` knows the rest), since this runs on every rebuild.
+    One ``stat`` per file (``scandir`` knows the rest), since this runs on every rebuild;
+    ``known``, the last discovery by name, lends its SourceFile to a file whose stamp is
+    the same (at 10,000 articles, making them anew was a third of the time).
     """
     problems: list[ContentError] = []
     found: list[SourceFile] = []
     if not content_dir.is_dir():
         return found, problems
     root = site_root.resolve()
-    pending = [(content_dir, "")]
+    ignored = _EDITOR_TEMP.match
+    last = known or {}
+    pending = [(os.fspath(content_dir), "")]
     while pending:
         folder, prefix = pending.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            entries = list(os.scandir(folder))
         except OSError as exc:
-            where = display_path(folder, site_root)
+            where = display_path(Path(folder), site_root)
             problems.append(ContentError(where, None, f"could not be read: {exc.strerror}"))
             continue
-        folders = []
         for entry in entries:
-            if is_ignored(entry.name):
+            if ignored(entry.name):
                 continue
             if entry.is_symlink():
                 full = Path(entry.path)
@@ -97,21 +104,18 @@ def discover(site_root: Path, content_dir: Path) -> tuple[list[SourceFile], list
                     problems.append(_link_problem(full, site_root, root, reason))
                     continue
             if entry.is_dir():
-                folders.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                pending.append((entry.path, f"{prefix}{entry.name}/"))
             elif entry.is_file():
                 stat = entry.stat()
                 name = prefix + entry.name
-                found.append(
-                    SourceFile(
-                        content_dir,
-                        name,
-                        classify(name),
-                        (stat.st_size, stat.st_mtime_ns, stat.st_ino),
-                    )
-                )
-        pending.extend(reversed(folders))
-    found.sort(key=lambda source: source.name)
-    return found, problems
+                stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                before = last.get(name)
+                if before is not None and before.stamp == stamp:
+                    found.append(before)
+                else:
+                    found.append(SourceFile(content_dir, name, classify(name), stamp))
+    found.sort(key=attrgetter("name"))
+    return found, sort_problems(problems)
 
 
 def _link_problem(full: Path, site_root: Path, root: Path, reason: str) -> ContentError:

@@ -156,6 +156,26 @@ def check_images(
                 "and that it is a JPEG, PNG or WebP photo",
             )
         )
+    problems += check_body_images(sources, bodies, unreadable, used)
+    for name, reason in sorted(unreadable.items()):
+        if name not in used:
+            problems.append(
+                ContentError(
+                    f"content/{name}", None, f"{reason}; it is published as it is", warning=True
+                )
+            )
+    return problems
+
+
+def check_body_images(
+    sources: list[ParsedSource],
+    bodies: Mapping[str, RenderedBody],
+    unreadable: Mapping[str, str],
+    used: set[str] | None = None,
+) -> list[ContentError]:
+    """Every photo in these bodies is readable and described; ``used`` gathers the
+    unreadable ones they show."""
+    problems = []
     for source in sources:
         for link in bodies[source.name].links if source.name in bodies else ():
             if not link.image:
@@ -163,7 +183,8 @@ def check_images(
             line = source.body_line + link.line
             name = resolve_file(source.name, unquote(urlsplit(link.target).path))
             if name is not None and name in unreadable:
-                used.add(name)
+                if used is not None:
+                    used.add(name)
                 problems.append(
                     at_line(
                         f"content/{source.name}",
@@ -184,11 +205,4 @@ def check_images(
                         warning=True,
                     )
                 )
-    for name, reason in sorted(unreadable.items()):
-        if name not in used:
-            problems.append(
-                ContentError(
-                    f"content/{name}", None, f"{reason}; it is published as it is", warning=True
-                )
-            )
     return problems

@@ -578,33 +578,32 @@ def with_articles(site: Site, changed: Mapping[str, Article]) -> Site:
     """The site after edits that changed only some articles' bodies (``changed``: by
     file, each made by ``with_body``): every list that showed the old article shows the
     new one, and an edition holding one gets a new fingerprint. Equal to what ``assemble``
-    makes of the edited sources, at a fraction of the cost."""
+    makes of the edited sources, without going through every article again."""
 
     def swap(articles: tuple[Article, ...]) -> tuple[Article, ...]:
         return tuple(changed.get(a.file, a) for a in articles)
 
-    def touched(articles: tuple[Article, ...]) -> bool:
-        return any(a.file in changed for a in articles)
-
-    editions = tuple(
-        replace(
-            e, articles=swap(e.articles), fingerprint=_edition_fingerprint(e.card, swap(e.articles))
-        )
-        if touched(e.articles)
-        else e
-        for e in site.editions
-    )
+    editions, sections, tags = list(site.editions), list(site.sections), list(site.tags)
+    edition_at = {edition.day: index for index, edition in enumerate(editions)}
+    section_at = {section.topic.slug: index for index, section in enumerate(sections)}
+    tag_at = {tag.topic.slug: index for index, tag in enumerate(tags)}
+    for article in changed.values():
+        index = edition_at[article.edition_day]
+        members = swap(editions[index].articles)
+        fingerprint = _edition_fingerprint(editions[index].card, members)
+        editions[index] = replace(editions[index], articles=members, fingerprint=fingerprint)
+        if article.section is not None:
+            index = section_at[article.section.slug]
+            sections[index] = replace(sections[index], articles=swap(sections[index].articles))
+        for tag in article.tags:
+            index = tag_at[tag.slug]
+            tags[index] = replace(tags[index], articles=swap(tags[index].articles))
     return replace(
         site,
-        editions=editions,
+        editions=tuple(editions),
         articles=swap(site.articles),
-        sections=tuple(
-            replace(s, articles=swap(s.articles)) if touched(s.articles) else s
-            for s in site.sections
-        ),
-        tags=tuple(
-            replace(t, articles=swap(t.articles)) if touched(t.articles) else t for t in site.tags
-        ),
+        sections=tuple(sections),
+        tags=tuple(tags),
     )
 
 

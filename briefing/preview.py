@@ -142,12 +142,25 @@ class Preview:
         self._stopped.wait()
 
     def rebuild(self, changes: list[str]) -> None:
-        """Build from what is on disk now, report it, tell the browsers."""
-        assert self._builder is not None
+        """Build, report it, tell the browsers. The files the watcher named are built at
+        once; then, since a watcher can miss a save, everything on disk is looked at and
+        anything it missed follows."""
         self.watcher.refresh()
+        result, seconds = self._build(changes or None)
+        self._report(result, changes, seconds)
+        self._announce(result)
+        if result.trusted:
+            checked, seconds = self._build(None)
+            if checked.changed or checked.problems != result.problems:
+                self._report(checked, changes, seconds)
+                self._announce(checked)
+        self._settle_memory()
+
+    def _build(self, changed: list[str] | None) -> tuple[BuildResult, float]:
+        assert self._builder is not None
         started = time.perf_counter()
         try:
-            result = self._builder.build(now=self.clock())
+            result = self._builder.build(now=self.clock(), changed=changed)
         except Exception as exc:
             traceback.print_exc()
             failure = ContentError(
@@ -157,10 +170,11 @@ class Preview:
                 hint="this is a bug in briefing; the terminal shows the details",
             )
             result = BuildResult([failure])
-        self._report(result, changes, time.perf_counter() - started)
+        return result, time.perf_counter() - started
+
+    def _announce(self, result: BuildResult) -> None:
         errors = [problem.as_dict() for problem in result.problems if not problem.warning]
         self.live.announce(result.ok, result.changed, errors)
-        self._settle_memory()
 
     def _settle_memory(self) -> None:
         """The session keeps a whole site's model between builds. Once this build's own

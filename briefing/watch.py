@@ -158,16 +158,18 @@ class Debouncer:
     """Runs ``action`` on one worker thread once the notices have paused.
 
     A burst is over after ``quiet`` seconds without a notice, or ``max_wait`` seconds after
-    it began, so a steady trickle of saves still shows up. Notices that arrive while the
-    action runs start the next round: never two actions at once, and the last one always
-    follows the last notice.
+    it began, so a steady trickle of saves still shows up. An editor's save, even by way of
+    a temp file and a rename, is over within milliseconds: 30 ms of quiet is enough, and
+    the save shows sooner (a burst split in two only costs a second, correct, build).
+    Notices that arrive while the action runs start the next round: never two actions at
+    once, and the last one always follows the last notice.
     """
 
     def __init__(
         self,
         action: Callable[[list[str]], None],
         *,
-        quiet: float = 0.1,
+        quiet: float = 0.03,
         max_wait: float = 1.0,
     ) -> None:
         self.action = action

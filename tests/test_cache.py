@@ -587,3 +587,35 @@ def test_a_patched_body_edit_follows_a_listing_that_shows_reading_time(
     assert result.ok, result.problems
     assert "sections/world/index.html" in result.changed
     assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
+def test_a_save_the_watcher_missed_is_built_by_the_next_look_at_the_disk(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """The preview takes its watcher's word for what changed, then looks at every file."""
+    site = make_site(FILES)
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    site.write("content/2026-03-16/storm.md", _with_body("storm.md", "Winds rose at dusk."))
+    site.write("content/2026-03-16/rates.md", _with_body("rates.md", "Cut.\n\n## The vote"))
+    trusted = builder.build(changed=["content/2026-03-16/storm.md"])
+    assert trusted.ok and trusted.trusted, trusted.problems
+    assert "2026/03/16/storm/index.html" in trusted.changed
+    assert "2026/03/16/rates/index.html" not in trusted.changed
+    checked = builder.build()
+    assert checked.ok and not checked.trusted
+    assert "2026/03/16/rates/index.html" in checked.changed
+    assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
+@pytest.mark.parametrize("named", ["content/2026-03-16/new.md", "content/2026-03-16", "site.yaml"])
+def test_a_watcher_naming_a_new_file_a_folder_or_a_setting_is_not_taken_on_trust(
+    make_site: Callable[..., SiteDir], tmp_path: Path, named: str
+) -> None:
+    site = make_site(FILES)
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    site.write("content/2026-03-16/new.md", article("Fresh", "2026-03-16T09:00:00", "New."))
+    result = builder.build(changed=[named])
+    assert result.ok and not result.trusted, result.problems
+    assert snapshot(site.out) == clean_build(site, tmp_path)

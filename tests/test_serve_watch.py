@@ -229,3 +229,16 @@ def _next_event(events: queue.SimpleQueue[bytes | None], timeout: float = 15.0) 
         name = message.split(b"\n", 1)[0].removeprefix(b"event: ").decode()
         if name in ("css", "reload"):
             return name
+
+
+def test_a_save_the_watcher_did_not_report_still_reaches_the_pages(site: Path) -> None:
+    """The preview builds what the watcher named at once, then looks at every file: a save
+    it never heard of (a dropped event) shows up in the same rebuild."""
+    with running(site) as server:
+        server.settle()
+        server.preview.watcher.stop()
+        write(site, STORY, article("Harbour reopens", "Named by the watcher."))
+        write(site, f"content/{DAY}/other.md", article("Trains run late", "Never reported."))
+        server.preview.rebuild([STORY])
+        assert "Named by the watcher." in server.page_text(STORY_PAGE)
+        assert "Never reported." in server.page_text(f"{DAY.replace('-', '/')}/other/")
