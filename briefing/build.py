@@ -42,6 +42,7 @@ from briefing.links import (
     check_images,
     check_links,
     make_resolver,
+    page_anchors,
     planned_paths,
 )
 from briefing.markdown import (
@@ -144,8 +145,10 @@ class Basis:
     paths: set[str]
     """Every site path the build makes, for checking links."""
     unpublished: set[str]
-    articles: dict[str, Article]
-    """The site's articles, by file."""
+    anchors: Mapping[str, frozenset[str]]
+    """The anchors of every page with a Markdown body, by site path."""
+    positions: dict[str, int]
+    """Each article's place in ``site.articles``, by file."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,8 @@ def _prepare(
     planned = with_sitemap(site, plan(site, theme, options.now))
     unpublished = {source.name for source in parsed} - {source.name for source in chosen}
     paths = planned_paths(planned, site, theme)
-    problems += check_links(site, chosen, bodies, paths, unpublished, options.strict_links)
+    anchors = page_anchors(site)
+    problems += check_links(chosen, bodies, paths, anchors, unpublished, options.strict_links)
     out = options.out or root / "public"
     reusable = cache.outputs if cache.out == str(out.resolve()) else {}
     names: list[str] = []
@@ -314,8 +318,10 @@ def _prepare(
     basis = None
     if not unreadable:
         by_name = {source.name: source for source in chosen}
-        articles = {article.file: article for article in site.articles}
-        basis = Basis(planned, by_name, placement, asset_names, refs, paths, unpublished, articles)
+        positions = {article.file: index for index, article in enumerate(site.articles)}
+        basis = Basis(
+            planned, by_name, placement, asset_names, refs, paths, unpublished, anchors, positions
+        )
     pages = sum(1 for name in names if name.endswith(".html"))
     prepared = Prepared(config, site, theme, names, pages, fingerprints, valid_until, basis)
     return prepared, problems
@@ -347,6 +353,7 @@ class Builder:
         self.cache = BuildCache()
         self._last: _Last | None = None
         self._discovered: dict[str, SourceFile] = {}
+        self._parser: tuple[object, MarkdownIt] | None = None
 
     def build(
         self, now: datetime | None = None, *, changed: Collection[str] | None = None
@@ -375,11 +382,14 @@ class Builder:
     def _build_locked(
         self, options: BuildOptions, out: Path, changed: Collection[str] | None
     ) -> BuildResult:
-        discovered = self._rediscover(changed) if changed is not None else None
-        trusted = discovered is not None
-        if discovered is None:
+        hinted = self._rediscover(changed) if changed is not None else None
+        edited: list[SourceFile] | None = None
+        if hinted is not None and self._last is not None:
+            self._discovered, edited = hinted
+            discovered: Discovered = (list(self._discovered.values()), self._last.found)
+        else:
             discovered = discover(self.root, self.root / "content", self._discovered)
-        self._discovered = {source.name: source for source in discovered[0]}
+            self._discovered = {source.name: source for source in discovered[0]}
         inputs = self._inputs(options, out, discovered) if self.persistent else ""
         if self.persistent:
             state = load_state(self.root)
@@ -390,7 +400,7 @@ class Builder:
         if not (out / MARKER).is_file():
             self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
         known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
-        result = BuildResult(trusted=trusted)
+        result = BuildResult(trusted=edited is not None)
         problems = result.problems
         prepared: Prepared | None = None
         last, self._last = self._last, None
@@ -399,7 +409,7 @@ class Builder:
             with Publication(out, known) as publication:
                 patched = None
                 if last is not None and last.settings == settings and publication.previous:
-                    patched = self._patch(last, options, discovered, publication.add)
+                    patched = self._patch(last, options, discovered, edited, publication.add)
                 prepared, found = patched or prepare(
                     self.root, options, self.cache, discovered, publication.add
                 )
@@ -435,16 +445,19 @@ class Builder:
         result.problems = sort_problems(problems)
         return result
 
-    def _rediscover(self, changed: Collection[str]) -> Discovered | None:
-        """The last build's content files with the ``changed`` ones looked at again, when
-        they are all content files it already knew and nothing else is in question (no
-        file added, removed or replaced by a folder). None: discover them all."""
+    def _rediscover(
+        self, changed: Collection[str]
+    ) -> tuple[dict[str, SourceFile], list[SourceFile]] | None:
+        """The last build's content files with the ``changed`` ones looked at again, and
+        those of them that did change, when they are all content files it already knew
+        (no file added, removed or replaced by a folder). None: discover them all."""
         last = self._last
         if last is None or self.persistent or not changed:
             return None
         sources = dict(last.sources)
         content = self.root / "content"
-        for path in changed:
+        edited = []
+        for path in sorted(set(changed)):
             name = path.removeprefix("content/")
             before = sources.get(name)
             if name == path or before is None:
@@ -454,7 +467,8 @@ class Builder:
                 return None
             if stamp != before.stamp:
                 sources[name] = SourceFile(content, name, before.kind, stamp)
-        return list(sources.values()), last.found
+                edited.append(sources[name])
+        return sources, edited
 
     def _inputs(self, options: BuildOptions, out: Path, discovered: Discovered) -> str:
         """Every file a build reads, by stamp (size, time, inode), with the settings and the
@@ -486,14 +500,21 @@ class Builder:
         return (general, stat_key(self.root / CONFIG_FILE), self._theme_stamps())
 
     def _patch(
-        self, last: _Last, options: BuildOptions, discovered: Discovered, write: Write
+        self,
+        last: _Last,
+        options: BuildOptions,
+        discovered: Discovered,
+        edited: list[SourceFile] | None,
+        write: Write,
     ) -> tuple[Prepared, list[ContentError]] | None:
         """The build when only article bodies changed since ``last``: each edited body is
         rendered and swapped into the last site, and only the pages that read it (its
         page, the feeds, listings whose theme shows bodies) are rendered again. None, with
         nothing written or remembered, when anything else changed: the front matter, an
         anchor other pages may link to, a file added or removed, or when a problem is in
-        the way (the full build reports it)."""
+        the way (the full build reports it). ``edited``: the files that changed, when the
+        caller knows; otherwise any file whose SourceFile discover did not lend from the
+        last build."""
         prepared, basis = last.prepared, last.prepared.basis
         sources, found = discovered
         if basis is None or found != last.found or len(sources) != len(last.sources):
@@ -502,15 +523,16 @@ class Builder:
             return None
         config = prepared.config
         troubled = {problem.path for problem in last.problems}
-        md = make_markdown(config.markdown)
+        md = self._markdown(config)
         links, assets = Links(config.base_url), set(basis.assets)
+        if edited is None:
+            edited = [s for s in sources if last.sources.get(s.name) is not s]
         edits: list[tuple[SourceFile, str, ParsedSource, BodyEntry]] = []
-        for source in sources:
-            if last.sources.get(source.name) is source:
-                continue  # discover lent it the last build's SourceFile: the stamp is the same
-            before, article = basis.sources.get(source.name), basis.articles.get(source.name)
-            if before is None or article is None or f"content/{source.name}" in troubled:
+        for source in edited:
+            before, position = basis.sources.get(source.name), basis.positions.get(source.name)
+            if before is None or position is None or f"content/{source.name}" in troubled:
                 return None
+            article = prepared.site.articles[position]
             try:
                 raw = source.path.read_bytes()
             except OSError:
@@ -523,18 +545,17 @@ class Builder:
             if entry.body.anchors != article.anchors:
                 return None
             edits.append((source, digest(raw), parsed, entry))
-        changed = {s.name: with_body(basis.articles[s.name], e.body) for s, _, _, e in edits}
-        site = with_articles(prepared.site, changed)
+        old = {s.name: prepared.site.articles[basis.positions[s.name]] for s, _, _, _ in edits}
+        changed = {s.name: with_body(old[s.name], e.body) for s, _, _, e in edits}
+        site = with_articles(prepared.site, changed, basis.positions)
         bodies = {parsed.name: entry.body for _, _, parsed, entry in edits}
-        edited = [parsed for _, _, parsed, _ in edits]
+        texts = [parsed for _, _, parsed, _ in edits]
         strict = options.strict_links
-        if check_links(site, edited, bodies, basis.paths, basis.unpublished, strict):
+        if check_links(texts, bodies, basis.paths, basis.anchors, basis.unpublished, strict):
             return None
-        if check_body_images(edited, bodies, {}):
+        if check_body_images(texts, bodies, {}):
             return None
-        replaced = {
-            basis.articles[name].fingerprint: new.fingerprint for name, new in changed.items()
-        }
+        replaced = {old[name].fingerprint: new.fingerprint for name, new in changed.items()}
         for old_edition, new_edition in zip(prepared.site.editions, site.editions, strict=True):
             if old_edition is not new_edition:
                 replaced[old_edition.fingerprint] = new_edition.fingerprint
@@ -552,11 +573,16 @@ class Builder:
         self._remember(edits, changed, config.timezone)
         fingerprints = dict(prepared.fingerprints)
         fingerprints.update((output_file(page.path), page.fingerprint) for page in pages)
-        sources_now = {**basis.sources, **{parsed.name: parsed for parsed in edited}}
-        articles = {**basis.articles, **changed}
-        basis = replace(basis, planned=planned, sources=sources_now, articles=articles)
+        sources_now = {**basis.sources, **{parsed.name: parsed for parsed in texts}}
+        basis = replace(basis, planned=planned, sources=sources_now)
         patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
+
+    def _markdown(self, config: SiteConfig) -> MarkdownIt:
+        """One Markdown parser for the builder's life, until the settings change."""
+        if self._parser is None or self._parser[0] != config.markdown:
+            self._parser = (config.markdown, make_markdown(config.markdown))
+        return self._parser[1]
 
     def _remember(
         self,

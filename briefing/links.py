@@ -57,20 +57,26 @@ def planned_paths(planned: list[PlannedPage], site: Site, theme: Theme) -> set[s
     return paths
 
 
+def page_anchors(site: Site) -> dict[str, frozenset[str]]:
+    """The ``#anchors`` of every page made from Markdown, by site path."""
+    anchors = {a.path: a.anchors for a in site.articles if a.path is not None}
+    anchors.update({p.path: p.anchors for p in site.pages})
+    return anchors
+
+
 def check_links(
-    site: Site,
     sources: list[ParsedSource],
     bodies: Mapping[str, RenderedBody],
     paths: set[str],
+    anchors: Mapping[str, frozenset[str]],
     unpublished: set[str],
     strict: bool,
 ) -> list[ContentError]:
     """Every internal link and ``#anchor`` in a body must land on something the build makes.
 
-    ``unpublished``: drafts and articles scheduled for later, which exist but are left out.
+    ``anchors``: from ``page_anchors``. ``unpublished``: drafts and articles scheduled for
+    later, which exist but are left out.
     """
-    anchors = {a.path: a.anchors for a in site.articles if a.path is not None}
-    anchors.update({p.path: p.anchors for p in site.pages})
     problems = []
     for source in sources:
         body = bodies.get(source.name)

@@ -574,11 +574,12 @@ def with_body(article: Article, body: RenderedBody) -> Article:
     )
 
 
-def with_articles(site: Site, changed: Mapping[str, Article]) -> Site:
+def with_articles(site: Site, changed: Mapping[str, Article], positions: Mapping[str, int]) -> Site:
     """The site after edits that changed only some articles' bodies (``changed``: by
     file, each made by ``with_body``): every list that showed the old article shows the
     new one, and an edition holding one gets a new fingerprint. Equal to what ``assemble``
-    makes of the edited sources, without going through every article again."""
+    makes of the edited sources, without going through every article again.
+    ``positions``: each article's place in ``site.articles``, by file."""
 
     def swap(articles: tuple[Article, ...]) -> tuple[Article, ...]:
         return tuple(changed.get(a.file, a) for a in articles)
@@ -598,10 +599,13 @@ def with_articles(site: Site, changed: Mapping[str, Article]) -> Site:
         for tag in article.tags:
             index = tag_at[tag.slug]
             tags[index] = replace(tags[index], articles=swap(tags[index].articles))
+    articles = list(site.articles)
+    for file, article in changed.items():
+        articles[positions[file]] = article
     return replace(
         site,
         editions=tuple(editions),
-        articles=swap(site.articles),
+        articles=tuple(articles),
         sections=tuple(sections),
         tags=tuple(tags),
     )

@@ -217,9 +217,8 @@ class Publication:
 
     def commit(self, names: Collection[str]) -> WriteStats:
         """Put the staged site in place; ``names``: every file of it, to find what is gone."""
-        names = names if isinstance(names, set | frozenset | Mapping) else set(names)
         if self.previous is not None:
-            removed = sorted(n for n in self.previous if n not in names and n != MARKER)
+            removed = sorted(set(self.previous).difference(names, [MARKER]))
             _check_writable(self.out, [self.out / n for n in self._written + removed])
             journal = json.dumps({"written": self._written, "removed": removed})
             (self.staging / (_JOURNAL + ".tmp")).write_text(journal, encoding="utf-8")
@@ -227,7 +226,7 @@ class Publication:
             _apply(self.out, self.staging)
         else:
             (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-            removed = _removed(self.out, names)
+            removed = _removed(self.out, set(names))
             _swap(self.out, self.staging)
         changed = tuple(sorted(self._written + removed))
         return WriteStats(len(self._written), self._kept, len(removed), changed)
