@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 _DAY_FOLDER = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~/#?=&-]*")
+"""What ``quote(..., safe="/#?=&~")`` leaves as it is: most site paths, returned at once."""
 _NOT_WORD = re.compile(r"[\W_]+")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{p}{n}" for p in ("com", "lpt") for n in range(10)
@@ -63,11 +65,12 @@ def day_folder(name: str) -> date | None:
 
 
 def edition_path(day: date) -> str:
-    return f"{day:%Y/%m/%d}/"
+    # Not strftime: it is slow, and pads a year before 1000 only on some platforms.
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d}/"
 
 
 def article_path(day: date, slug: str) -> str:
-    return f"{day:%Y/%m/%d}/{slug}/"
+    return f"{edition_path(day)}{slug}/"
 
 
 def section_path(slug: str) -> str:
@@ -85,9 +88,9 @@ def page_path(slug: str) -> str:
 def asset_path(content_relative: str) -> str:
     """Where a file under content/ is published: a day folder becomes ``YYYY/MM/DD/``."""
     first, _, rest = content_relative.partition("/")
-    day = day_folder(first)
-    if day is not None and rest:
-        return f"{day:%Y/%m/%d}/{rest}"
+    day = day_folder(first) if rest else None
+    if day is not None:
+        return f"{edition_path(day)}{rest}"
     return content_relative
 
 
@@ -127,6 +130,8 @@ class Links:
 
     def href(self, site_path: str) -> str:
         """A root-relative link: works under the base path, percent-encoded."""
+        if _UNQUOTED.fullmatch(site_path):
+            return self.base_path + site_path
         return self.base_path + quote(site_path, safe="/#?=&~")
 
     def absolute(self, site_path: str) -> str:
