@@ -328,6 +328,18 @@ def _prepare(
 
 
 @dataclass(frozen=True)
+class Edit:
+    """One article whose body alone changed, as a patched build takes it in."""
+
+    source: SourceFile
+    file_digest: str
+    parsed: ParsedSource
+    entry: BodyEntry
+    article: Article
+    """The last build's article with the new body."""
+
+
+@dataclass(frozen=True)
 class _Last:
     """A builder's last successful build, which the next one may patch."""
 
@@ -527,7 +539,7 @@ class Builder:
         links, assets = Links(config.base_url), set(basis.assets)
         if edited is None:
             edited = [s for s in sources if last.sources.get(s.name) is not s]
-        edits: list[tuple[SourceFile, str, ParsedSource, BodyEntry]] = []
+        edits: list[Edit] = []
         for source in edited:
             before, position = basis.sources.get(source.name), basis.positions.get(source.name)
             if before is None or position is None or f"content/{source.name}" in troubled:
@@ -544,18 +556,20 @@ class Builder:
             entry = _body_entry(md, parsed, resolve, _body_key(parsed, _body_settings(config)))
             if entry.body.anchors != article.anchors:
                 return None
-            edits.append((source, digest(raw), parsed, entry))
-        old = {s.name: prepared.site.articles[basis.positions[s.name]] for s, _, _, _ in edits}
-        changed = {s.name: with_body(old[s.name], e.body) for s, _, _, e in edits}
+            edits.append(Edit(source, digest(raw), parsed, entry, with_body(article, entry.body)))
+        changed = {edit.parsed.name: edit.article for edit in edits}
         site = with_articles(prepared.site, changed, basis.positions)
-        bodies = {parsed.name: entry.body for _, _, parsed, entry in edits}
-        texts = [parsed for _, _, parsed, _ in edits]
+        bodies = {edit.parsed.name: edit.entry.body for edit in edits}
+        documents = [edit.parsed for edit in edits]
         strict = options.strict_links
-        if check_links(texts, bodies, basis.paths, basis.anchors, basis.unpublished, strict):
+        if check_links(documents, bodies, basis.paths, basis.anchors, basis.unpublished, strict):
             return None
-        if check_body_images(texts, bodies, {}):
+        if check_body_images(documents, bodies, {}):
             return None
-        replaced = {old[name].fingerprint: new.fingerprint for name, new in changed.items()}
+        replaced = {
+            prepared.site.articles[basis.positions[name]].fingerprint: article.fingerprint
+            for name, article in changed.items()
+        }
         for old_edition, new_edition in zip(prepared.site.editions, site.editions, strict=True):
             if old_edition is not new_edition:
                 replaced[old_edition.fingerprint] = new_edition.fingerprint
@@ -570,10 +584,10 @@ class Builder:
         # Taken: from here on the edit is written and remembered.
         for name, text in made:
             write(name, text.encode("utf-8"))
-        self._remember(edits, changed, config.timezone)
+        self._remember(edits, config.timezone)
         fingerprints = dict(prepared.fingerprints)
         fingerprints.update((output_file(page.path), page.fingerprint) for page in pages)
-        sources_now = {**basis.sources, **{parsed.name: parsed for parsed in texts}}
+        sources_now = {**basis.sources, **{parsed.name: parsed for parsed in documents}}
         basis = replace(basis, planned=planned, sources=sources_now)
         patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
@@ -584,24 +598,20 @@ class Builder:
             self._parser = (config.markdown, make_markdown(config.markdown))
         return self._parser[1]
 
-    def _remember(
-        self,
-        edits: list[tuple[SourceFile, str, ParsedSource, BodyEntry]],
-        articles: Mapping[str, Article],
-        timezone: str,
-    ) -> None:
+    def _remember(self, edits: list[Edit], timezone: str) -> None:
         """Put the patched sources and bodies in the cache, as a full build would have."""
         cache = self.cache
-        for source, file_digest, parsed, entry in edits:
-            cache.stats[source.name] = (source.stamp, file_digest)
-            key = _parse_key(file_digest, source.kind, timezone)
-            cache.parsed[source.name] = ParsedEntry(key, parsed, ())
-            cache.bodies[source.name] = entry
-            memo = cache.articles.get(source.name)
+        for edit in edits:
+            name = edit.source.name
+            cache.stats[name] = (edit.source.stamp, edit.file_digest)
+            key = _parse_key(edit.file_digest, edit.source.kind, timezone)
+            cache.parsed[name] = ParsedEntry(key, edit.parsed, ())
+            cache.bodies[name] = edit.entry
+            memo = cache.articles.get(name)
             if memo is not None:
                 inputs, _, resolved = memo
-                article = articles[source.name]
-                cache.articles[source.name] = ((parsed, entry.body, *inputs[2:]), article, resolved)
+                inputs = (edit.parsed, edit.entry.body, *inputs[2:])
+                cache.articles[name] = (inputs, edit.article, resolved)
         cache.dirty = True
 
     def _unchanged(self, state: BuildState, inputs: str, options: BuildOptions, out: Path) -> bool:
