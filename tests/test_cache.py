@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -532,11 +533,16 @@ BODY_EDITS: list[tuple[str, dict[str, str], bool]] = [
     ("link to nowhere", {"storm.md": "See [this](missing.md)."}, False),
     ("drop the link", {"storm.md": "Winds rose at night."}, False),
     ("reword again", {"storm.md": "Winds rose late at night."}, True),
+    (
+        "reword the latest edition's story, shown in full on the home page",
+        {"../2026-03-17/xi.md": "Read [it](../2026-03-16/rates.md#the-vote), ![map](map.png)."},
+        True,
+    ),
 ]
 
 
 def _with_body(name: str, body: str) -> str:
-    text = FILES[f"content/2026-03-16/{name}"]
+    text = FILES[posixpath.normpath(f"content/2026-03-16/{name}")]
     return text[: text.index("\n---\n") + 5] + "\n" + body + "\n"
 
 
