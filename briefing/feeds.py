@@ -137,6 +137,19 @@ def sitemap(site: Site, entries: Iterable[tuple[str, datetime | None]]) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def sitemap_index(site: Site, files: Iterable[tuple[str, datetime | None]]) -> str:
+    """``files``: the site paths of the sitemaps, each with its newest change."""
+    ET.register_namespace("", SITEMAP)
+    root = ET.Element(f"{{{SITEMAP}}}sitemapindex")
+    for site_path, modified in files:
+        entry = _element(root, f"{{{SITEMAP}}}sitemap")
+        _element(entry, f"{{{SITEMAP}}}loc", site.links.absolute(site_path))
+        if modified is not None:
+            _element(entry, f"{{{SITEMAP}}}lastmod", isodate(modified))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
 def robots(site: Site) -> str:
     return f"User-agent: *\nAllow: /\n\nSitemap: {site.links.absolute('sitemap.xml')}\n"
 

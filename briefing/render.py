@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 
 from briefing.errors import ContentError, display_path
-from briefing.feeds import atom_feed, json_feed, news_sitemap, robots, sitemap
+from briefing.feeds import atom_feed, json_feed, news_sitemap, robots, sitemap, sitemap_index
 from briefing.model import Article, Edition, Section, Site, Tag, Topic, digest_of
 from briefing.structured import absolute, edition_list, news_article, website
 from briefing.theme import MONTHS, Theme, builtin_theme_dir, long_date
@@ -116,7 +116,17 @@ class PlannedPage:
     """Digest of the template and the site's settings: with ``reads``, the fingerprint."""
 
 
-GENERATED = ("feed.xml", "feed.json", "sitemap.xml", "news-sitemap.xml", "robots.txt")
+GENERATED = (
+    "feed.xml",
+    "feed.json",
+    "sitemap.xml",
+    "sitemap-index.xml",
+    "news-sitemap.xml",
+    "robots.txt",
+)
+SITEMAP_SIZE = 50_000
+"""Addresses in one sitemap file, the protocol's limit: beyond it (some years of a busy
+briefing) sitemap.xml becomes an index of sitemap-1.xml, sitemap-2.xml and so on."""
 NEWS_SITEMAP_AGE = timedelta(days=2)
 """Google News sitemaps list only articles published in the last two days."""
 
@@ -519,13 +529,27 @@ def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
         for page in pages
         if page.template.endswith(".html") and page.path != "404.html"
     )
-    sitemap_page = PlannedPage(
-        "sitemap.xml",
-        "sitemap.xml",
-        partial(_sitemap_context, entries),
-        fingerprint=digest_of("sitemap", entries),
+    if len(entries) <= SITEMAP_SIZE:
+        return [*pages, _sitemap_page("sitemap.xml", "sitemap.xml", entries)]
+    parts = [
+        entries[start : start + SITEMAP_SIZE] for start in range(0, len(entries), SITEMAP_SIZE)
+    ]
+    files = [
+        _sitemap_page(f"sitemap-{number}.xml", "sitemap.xml", part)
+        for number, part in enumerate(parts, 1)
+    ]
+    index = tuple(
+        (page.path, max((modified for _, modified in part if modified), default=None))
+        for page, part in zip(files, parts, strict=True)
     )
-    return [*pages, sitemap_page]
+    return [*pages, *files, _sitemap_page("sitemap.xml", "sitemap-index.xml", index)]
+
+
+def _sitemap_page(
+    path: str, template: str, entries: tuple[tuple[str, datetime | None], ...]
+) -> PlannedPage:
+    context = partial(_sitemap_context, entries)
+    return PlannedPage(path, template, context, fingerprint=digest_of(template, entries))
 
 
 def render(theme: Theme, site: Site, context: SiteContext, page: PlannedPage) -> str:
@@ -539,6 +563,8 @@ def render(theme: Theme, site: Site, context: SiteContext, page: PlannedPage) ->
         return news_sitemap(site, given["articles"])
     if page.template == "sitemap.xml":
         return sitemap(site, given["entries"])
+    if page.template == "sitemap-index.xml":
+        return sitemap_index(site, given["entries"])
     if page.template == "robots.txt":
         return robots(site)
     try:

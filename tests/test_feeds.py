@@ -155,6 +155,33 @@ def test_sitemap_gives_articles_their_last_change(make_site):
     assert lastmod["https://example.org/2026/03/17/port/"] == "2026-03-17T08:30:00-07:00"
 
 
+def test_a_sitemap_over_the_protocols_limit_becomes_an_index_of_sitemaps(make_site, monkeypatch):
+    """Search engines read at most 50,000 addresses from one sitemap (monkeypatched to 4
+    here): a larger site's sitemap.xml lists numbered sitemaps that hold them all."""
+    import briefing.render
+
+    small = feed_site(make_site).sitemap()
+    monkeypatch.setattr(briefing.render, "SITEMAP_SIZE", 4)
+    site = feed_site(make_site)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ET.parse(site.file("sitemap.xml")).getroot()
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [entry.findtext("s:loc", namespaces=ns) for entry in index.findall("s:sitemap", ns)]
+    assert parts == [
+        f"https://example.org/sitemap-{n}.xml" for n in range(1, -(-len(small) // 4) + 1)
+    ]
+    listed = []
+    for part in parts:
+        urls = ET.parse(site.file(part.removeprefix("https://example.org/"))).getroot()
+        locs = [url.findtext("s:loc", namespaces=ns) for url in urls.findall("s:url", ns)]
+        assert 1 <= len(locs) <= 4
+        listed += locs
+    assert listed == small
+    newest = index.find("s:sitemap/s:lastmod", ns)
+    assert newest is not None and newest.text
+    assert "Sitemap: https://example.org/sitemap.xml" in site.file("robots.txt").read_text()
+
+
 def test_the_feed_is_advertised_on_every_page(make_site):
     site = feed_site(make_site)
     for path in site.html_pages():
