@@ -523,10 +523,11 @@ class Builder:
         rendered and swapped into the last site, and only the pages that read it (its
         page, the feeds, listings whose theme shows bodies) are rendered again. None, with
         nothing written or remembered, when anything else changed: the front matter, an
-        anchor other pages may link to, a file added or removed, or when a problem is in
-        the way (the full build reports it). ``edited``: the files that changed, when the
-        caller knows; otherwise any file whose SourceFile discover did not lend from the
-        last build."""
+        anchor other pages may link to, a curated link's empty body, a file added or
+        removed, or when a problem is in the way (the full build reports it).
+
+        ``edited``: the files that changed, when the caller knows; otherwise any file
+        whose SourceFile discover did not lend from the last build."""
         prepared, basis = last.prepared, last.prepared.basis
         sources, found = discovered
         if basis is None or found != last.found or len(sources) != len(last.sources):
@@ -552,6 +553,8 @@ class Builder:
             parsed, parse_problems = parse_source(source.name, source.kind, raw, config.timezone)
             if parsed is None or parse_problems or parsed.key != before.key:
                 return None
+            if is_curated_link(before) or is_curated_link(parsed):
+                return None  # a body turns a curated link into a story with a page, and back
             resolve = make_resolver(source.name, basis.placement.paths, assets, links, basis.refs)
             entry = _body_entry(md, parsed, resolve, _body_key(parsed, _body_settings(config)))
             if entry.body.anchors != article.anchors:

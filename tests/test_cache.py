@@ -625,3 +625,22 @@ def test_a_watcher_naming_a_new_file_a_folder_or_a_setting_is_not_taken_on_trust
     result = builder.build(changed=[named])
     assert result.ok and not result.trusted, result.problems
     assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
+def test_a_curated_link_given_a_body_gets_its_page_in_the_preview_and_loses_it_again(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """With a source, a summary and no body, an article is a curated link (no page of its
+    own): writing a body makes it a story with a page, and emptying it makes it a link."""
+    front = (
+        "---\ntitle: Elsewhere\ndate: 2026-03-17T08:00:00\nsummary: Worth reading.\n"
+        "source:\n  name: Wire\n  url: https://example.com/wire/elsewhere\n---\n"
+    )
+    site = make_site({**FILES, "content/2026-03-17/elsewhere.md": front})
+    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
+    assert builder.build().ok
+    for body in ("\nOur own take, in full.\n", "\nA longer take.\n", "\n"):
+        site.write("content/2026-03-17/elsewhere.md", front + body)
+        result = builder.build(changed=["content/2026-03-17/elsewhere.md"])
+        assert result.ok, result.problems
+        assert snapshot(site.out) == clean_build(site, tmp_path), body
