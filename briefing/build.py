@@ -60,6 +60,8 @@ from briefing.model import (
     assemble,
     is_curated_link,
     place,
+    remade,
+    same_place,
     select,
     with_articles,
     with_body,
@@ -81,6 +83,7 @@ from briefing.render import (
     NEWS_SITEMAP_AGE,
     PlannedPage,
     TemplateProblem,
+    article_link,
     plan,
     render,
     replan,
@@ -551,15 +554,29 @@ class Builder:
             except OSError:
                 return None
             parsed, parse_problems = parse_source(source.name, source.kind, raw, config.timezone)
-            if parsed is None or parse_problems or parsed.key != before.key:
+            if parsed is None or parse_problems or is_curated_link(parsed):
                 return None
-            if is_curated_link(before) or is_curated_link(parsed):
+            if is_curated_link(before):
                 return None  # a body turns a curated link into a story with a page, and back
+            memo = self.cache.articles.get(source.name)
+            if parsed.key != before.key and not (
+                memo is not None
+                and memo[1] is article
+                and isinstance(before.fields, ArticleFields)
+                and isinstance(parsed.fields, ArticleFields)
+                and same_place(before.fields, parsed.fields)
+            ):
+                return None
             resolve = make_resolver(source.name, basis.placement.paths, assets, links, basis.refs)
             entry = _body_entry(md, parsed, resolve, _body_key(parsed, _body_settings(config)))
             if entry.body.anchors != article.anchors:
                 return None
-            edits.append(Edit(source, digest(raw), parsed, entry, with_body(article, entry.body)))
+            if parsed.key == before.key:
+                new = with_body(article, entry.body)
+            else:
+                assert memo is not None
+                _, new, _ = remade(memo, parsed, entry.body, links)
+            edits.append(Edit(source, digest(raw), parsed, entry, new))
         changed = {edit.parsed.name: edit.article for edit in edits}
         site = with_articles(prepared.site, changed, basis.positions)
         bodies = {edit.parsed.name: edit.entry.body for edit in edits}
@@ -569,13 +586,17 @@ class Builder:
             return None
         if check_body_images(documents, bodies, {}):
             return None
-        replaced = {
-            prepared.site.articles[basis.positions[name]].fingerprint: article.fingerprint
-            for name, article in changed.items()
-        }
+        # What pages read of the edited articles and their editions, before and after.
+        pairs = []
+        for name, new in changed.items():
+            old = prepared.site.articles[basis.positions[name]]
+            pairs += [(old.fingerprint, new.fingerprint), (old.card, new.card)]
+            pairs.append((article_link(old), article_link(new)))
         for old_edition, new_edition in zip(prepared.site.editions, site.editions, strict=True):
             if old_edition is not new_edition:
-                replaced[old_edition.fingerprint] = new_edition.fingerprint
+                pairs.append((old_edition.fingerprint, new_edition.fingerprint))
+                pairs.append((old_edition.card, new_edition.card))
+        replaced = {old: new for old, new in pairs if old != new}
         planned, pages = replan(basis.planned, replaced)
         context = site_context(site)
         made = []

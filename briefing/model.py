@@ -457,7 +457,7 @@ def assemble(
         note_source, note = notes.get(day, (None, EditionFields()))
         note_html = bodies[note_source.name].html if note_source else ""
         site_path = edition_path(day)
-        card = digest_of(day, note, note_html, [a.card for a in members])
+        card = _edition_card(day, note.title, note.summary, note_html, members)
         editions.append(
             Edition(
                 day,
@@ -566,8 +566,48 @@ def _article_fingerprint(card: str, body: RenderedBody) -> str:
     return digest_of(card, body.digest)
 
 
+def _edition_card(
+    day: date, title: str, summary: str, note_html: str, members: tuple[Article, ...]
+) -> str:
+    """Everything an edition shows but its articles' bodies."""
+    return digest_of(day, title, summary, note_html, [a.card for a in members])
+
+
 def _edition_fingerprint(card: str, members: tuple[Article, ...]) -> str:
     return digest_of(card, [a.fingerprint for a in members])
+
+
+def same_place(before: ArticleFields, after: ArticleFields) -> bool:
+    """Whether a change to an article's front matter leaves its address, its place in
+    every list, its topics, its photo file and its kind as they were: then only what
+    its card shows (headline, summary, byline, caption, credits...) changed."""
+    return (
+        before.published == after.published
+        and before.updated == after.updated
+        and before.edition == after.edition
+        and before.slug == after.slug
+        and before.weight == after.weight
+        and before.draft == after.draft
+        and before.section == after.section
+        and before.tags == after.tags
+        and (before.image.src if before.image else None)
+        == (after.image.src if after.image else None)
+        and (before.source is None) == (after.source is None)
+    )
+
+
+def remade(
+    memo: tuple[tuple[Any, ...], Article, str | None],
+    source: ParsedSource,
+    body: RenderedBody,
+    links: Links,
+) -> tuple[tuple[Any, ...], Article, str | None]:
+    """An article made again from new front matter that ``same_place`` as its memo's
+    (place, topics and photo as they were), and the memo entry for it."""
+    inputs, _, resolved = memo
+    inputs = (source, body, *inputs[2:])
+    assert isinstance(source.fields, ArticleFields)
+    return inputs, _article(source, source.fields, inputs, resolved, links), resolved
 
 
 def with_body(article: Article, body: RenderedBody) -> Article:
@@ -582,10 +622,11 @@ def with_body(article: Article, body: RenderedBody) -> Article:
 
 
 def with_articles(site: Site, changed: Mapping[str, Article], positions: Mapping[str, int]) -> Site:
-    """The site after edits that changed only some articles' bodies (``changed``: by
-    file, each made by ``with_body``): every list that showed the old article shows the
-    new one, and an edition holding one gets a new fingerprint. Equal to what ``assemble``
-    makes of the edited sources, without going through every article again.
+    """The site after edits that changed some articles' bodies or cards but not their
+    places (``changed``: by file, made by ``with_body`` or ``remade``): every list that
+    showed the old article shows the new one, and an edition holding one gets a new card
+    and fingerprint. Equal to what ``assemble`` makes of the edited sources, without going
+    through every article again.
     ``positions``: each article's place in ``site.articles``, by file."""
 
     def swap(articles: tuple[Article, ...]) -> tuple[Article, ...]:
@@ -597,9 +638,13 @@ def with_articles(site: Site, changed: Mapping[str, Article], positions: Mapping
     tag_at = {tag.topic.slug: index for index, tag in enumerate(tags)}
     for article in changed.values():
         index = edition_at[article.edition_day]
-        members = swap(editions[index].articles)
-        fingerprint = _edition_fingerprint(editions[index].card, members)
-        editions[index] = replace(editions[index], articles=members, fingerprint=fingerprint)
+        edition = editions[index]
+        members = swap(edition.articles)
+        card = _edition_card(
+            edition.day, edition.title, edition.summary, edition.note_html, members
+        )
+        fingerprint = _edition_fingerprint(card, members)
+        editions[index] = replace(edition, articles=members, fingerprint=fingerprint, card=card)
         if article.section is not None:
             index = section_at[article.section.slug]
             sections[index] = replace(sections[index], articles=swap(sections[index].articles))

@@ -228,8 +228,8 @@ def _plan(
                     article.fingerprint,
                     edition.path,
                     edition.title,
-                    _article_link(previous),
-                    _article_link(following),
+                    article_link(previous),
+                    article_link(following),
                 ),
                 article.modified,
                 owner=article.file,
@@ -500,7 +500,8 @@ def _neighbour(edition: Edition | None) -> str:
     return f"{edition.day}:{edition.title}" if edition else ""
 
 
-def _article_link(article: Article | None) -> str:
+def article_link(article: Article | None) -> str:
+    """What an article page reads of its neighbours: their address and headline."""
     return f"{article.url}:{article.title}" if article else ""
 
 

@@ -523,8 +523,15 @@ def test_the_build_after_a_first_build_into_an_empty_folder_has_nothing_to_do(
     assert site.build().code == 0
 
 
+def _storm(title: str, date: str = "07:00", section: str = "World", **fields: str) -> str:
+    """The storm story with a new headline, time or section (front matter and all)."""
+    return article(
+        title, f"2026-03-16T{date}:00", "Winds rose.", section=section, weight="2", **fields
+    )
+
+
 BODY_EDITS: list[tuple[str, dict[str, str], bool]] = [
-    # (what the editor did, the files saved, whether the site can be patched)
+    # (what the editor did, the bodies or files saved, whether the site can be patched)
     ("reword a paragraph", {"storm.md": "Winds rose at dusk."}, True),
     ("write more", {"storm.md": "Winds rose.\n\n" + "More wind. " * 400}, True),
     ("save two stories at once", {"storm.md": "Calm.", "rates.md": "Held.\n\n## The vote"}, True),
@@ -535,6 +542,12 @@ BODY_EDITS: list[tuple[str, dict[str, str], bool]] = [
     ("link to nowhere", {"storm.md": "See [this](missing.md)."}, False),
     ("drop the link", {"storm.md": "Winds rose at night."}, False),
     ("reword again", {"storm.md": "Winds rose late at night."}, True),
+    ("sharpen the headline", {"storm.md": _storm("Storm hits the coast")}, True),
+    ("add a summary", {"storm.md": _storm("Storm hits the coast", summary="Gales by noon.")}, True),
+    ("move it to another section", {"storm.md": _storm("Storm hits", section="Science")}, False),
+    ("and back", {"storm.md": _storm("Storm hits")}, False),
+    ("publish it an hour earlier", {"storm.md": _storm("Storm hits", date="06:00")}, False),
+    ("the headline once more", {"storm.md": _storm("Storm hits hard", date="06:00")}, True),
     (
         "reword the latest edition's story, shown in full on the home page",
         {"../2026-03-17/xi.md": "Read [it](../2026-03-16/rates.md#the-vote), ![map](map.png)."},
@@ -544,6 +557,9 @@ BODY_EDITS: list[tuple[str, dict[str, str], bool]] = [
 
 
 def _with_body(name: str, body: str) -> str:
+    """The story with a new body, or ``body`` itself when it is a whole file."""
+    if body.startswith("---\n"):
+        return body
     text = FILES[posixpath.normpath(f"content/2026-03-16/{name}")]
     return text[: text.index("\n---\n") + 5] + "\n" + body + "\n"
 
@@ -668,32 +684,49 @@ ELSEWHERE = (
 )
 
 
+STORIES = {
+    "2026-03-16/rates.md": ("Rates held", "2026-03-16T08:00:00", {"tags": "[bank]", "weight": "1"}),
+    "2026-03-16/storm.md": ("Storm nears coast", "2026-03-16T07:00:00", {"weight": "2"}),
+    "2026-03-17/xi.md": ("Xi visits Moscow", "2026-03-17T09:00:00", {"tags": "[china, russia]"}),
+}
+SECTIONS = {"2026-03-16/rates.md": "Business"}
+
+
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["2026-03-16/rates.md", "2026-03-16/storm.md", "2026-03-17/xi.md"]),
+            st.sampled_from(sorted(STORIES)),
             st.lists(BODY_PARTS, max_size=4),
+            st.sampled_from([None, "A changed headline"]),
+            st.sampled_from([None, "A new summary."]),
+            st.sampled_from([None, "Science"]),
         ),
         min_size=1,
         max_size=4,
     )
 )
-def test_any_run_of_body_edits_in_the_preview_equals_a_fresh_build(
-    make_site: Callable[..., SiteDir], edits: list[tuple[str, list[str]]]
+def test_any_run_of_edits_in_the_preview_equals_a_fresh_build(
+    make_site: Callable[..., SiteDir],
+    edits: list[tuple[str, list[str], str | None, str | None, str | None]],
 ) -> None:
     """Whatever the bodies say (anchors renamed, links broken and mended, photos with and
-    without descriptions, a curated link given a body), the preview, patching or not,
-    shows what a build from nothing shows, and reports the same problems."""
+    without descriptions, a curated link given a body) and whatever the headline, summary
+    or section, the preview, patching or not, shows what a build from nothing shows, and
+    reports the same problems."""
     site = make_site({**FILES, "content/2026-03-17/elsewhere.md": ELSEWHERE})
     builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
     assert builder.build().ok
-    for step, (name, parts) in enumerate(edits):
-        text = FILES.get(f"content/{name}", ELSEWHERE)
-        text = text[: text.index("\n---\n") + 5] + "\n" + "\n\n".join(parts) + "\n"
-        site.write(f"content/{name}", text)
+    for step, (name, parts, title, summary, section) in enumerate(edits):
+        headline, date, fields = STORIES[name]
+        fields = {**fields, "section": section or SECTIONS.get(name, "World")}
+        if summary:
+            fields["summary"] = summary
+        site.write(
+            f"content/{name}", article(title or headline, date, "\n\n".join(parts), **fields)
+        )
         if step == len(edits) - 1:  # the curated link, too, once in a while
             site.write("content/2026-03-17/elsewhere.md", ELSEWHERE + "\n".join(parts))
         result = builder.build(changed=[f"content/{name}"])
