@@ -136,8 +136,9 @@ class BuildResult:
 
 @dataclass(frozen=True)
 class Basis:
-    """What an edit to article bodies alone leaves standing: a builder that lives on (the
-    preview) patches the next site on top of it instead of building it again."""
+    """What an edit that leaves every article in its place leaves standing: a builder that
+    lives on (the preview) patches the next site on top of it instead of building it
+    again."""
 
     planned: list[PlannedPage]
     sources: dict[str, ParsedSource]
@@ -358,8 +359,8 @@ class _Last:
 class Builder:
     """Builds one site again and again, each time redoing only what changed since the last
     build. The CLI keeps its memory in ``.briefing-cache/``; the preview server keeps one
-    Builder in memory for its whole life, and patches its last site when only article
-    bodies changed (the usual save while writing)."""
+    Builder in memory for its whole life, and patches its last site when a save changed
+    only what articles say, not where they go (the usual save while writing)."""
 
     def __init__(self, root: Path, options: BuildOptions, *, persistent: bool = False) -> None:
         self.root = root
@@ -522,12 +523,13 @@ class Builder:
         edited: list[SourceFile] | None,
         write: Write,
     ) -> tuple[Prepared, list[ContentError]] | None:
-        """The build when only article bodies changed since ``last``: each edited body is
-        rendered and swapped into the last site, and only the pages that read it (its
-        page, the feeds, listings whose theme shows bodies) are rendered again. None, with
-        nothing written or remembered, when anything else changed: the front matter, an
-        anchor other pages may link to, a curated link's empty body, a file added or
-        removed, or when a problem is in the way (the full build reports it).
+        """The build when only what some articles say changed since ``last`` (their
+        bodies, or front matter that ``same_place`` keeps in place): each is made again
+        and swapped into the last site, and only the pages that read what changed (its
+        page, its neighbours, the feeds, listings) are rendered again. None, with nothing
+        written or remembered, when anything else changed: an article's place, an anchor
+        other pages may link to, a curated link's empty body, a file added or removed, or
+        when a problem is in the way (the full build reports it).
 
         ``edited``: the files that changed, when the caller knows; otherwise any file
         whose SourceFile discover did not lend from the last build."""

@@ -189,8 +189,8 @@ def _plan(
 
     A context finds the articles and editions it shows by their place in the site it is
     given, never holding on to this site's objects: so ``replan`` can keep this plan for a
-    site whose bodies were patched. What it does capture (topics, pages, paths, clock) an
-    edit to a body cannot change."""
+    site whose articles were patched in place. What it does capture (topics, pages, paths,
+    the clock, which articles are credited) such a patch cannot change."""
     config = site.config
     latest = site.latest
 
@@ -508,8 +508,9 @@ def article_link(article: Article | None) -> str:
 def replan(
     planned: list[PlannedPage], replaced: Mapping[str, str]
 ) -> tuple[list[PlannedPage], list[PlannedPage]]:
-    """The plan again after an edit that changed only articles' bodies: ``replaced`` maps
-    each old fingerprint (of an article, or of an edition holding it) to its new one.
+    """The plan again after edits that left every article in its place: ``replaced`` maps
+    each old value pages read (an article's fingerprint, card or headline as a neighbour,
+    its edition's fingerprint or card) to its new one.
     Every page that read one reads the new one instead, and gets a new fingerprint; the
     rest stand as they are. Returns the new plan, and the pages that changed in it."""
     new_plan = list(planned)
