@@ -56,6 +56,7 @@ from briefing.markdown import (
 from briefing.model import (
     Article,
     Placement,
+    Remembered,
     Site,
     assemble,
     is_curated_link,
@@ -64,7 +65,6 @@ from briefing.model import (
     same_place,
     select,
     with_articles,
-    with_body,
 )
 from briefing.output import (
     KEEP,
@@ -333,14 +333,18 @@ def _prepare(
 
 @dataclass(frozen=True)
 class Edit:
-    """One article whose body alone changed, as a patched build takes it in."""
+    """One article a patched build takes in: what it read, and the article made again."""
 
     source: SourceFile
     file_digest: str
     parsed: ParsedSource
     entry: BodyEntry
-    article: Article
-    """The last build's article with the new body."""
+    remembered: Remembered
+    """The article made again from the new source, with what it was made from."""
+
+    @property
+    def article(self) -> Article:
+        return self.remembered[1]
 
 
 @dataclass(frozen=True)
@@ -561,10 +565,10 @@ class Builder:
             if is_curated_link(before):
                 return None  # a body turns a curated link into a story with a page, and back
             memo = self.cache.articles.get(source.name)
+            if memo is None or memo[1] is not article:
+                return None  # what the article was made from is not known
             if parsed.key != before.key and not (
-                memo is not None
-                and memo[1] is article
-                and isinstance(before.fields, ArticleFields)
+                isinstance(before.fields, ArticleFields)
                 and isinstance(parsed.fields, ArticleFields)
                 and same_place(before.fields, parsed.fields)
             ):
@@ -573,12 +577,8 @@ class Builder:
             entry = _body_entry(md, parsed, resolve, _body_key(parsed, _body_settings(config)))
             if entry.body.anchors != article.anchors:
                 return None
-            if parsed.key == before.key:
-                new = with_body(article, entry.body)
-            else:
-                assert memo is not None
-                _, new, _ = remade(memo, parsed, entry.body, links)
-            edits.append(Edit(source, digest(raw), parsed, entry, new))
+            remembered = remade(memo, parsed, entry.body, links)
+            edits.append(Edit(source, digest(raw), parsed, entry, remembered))
         changed = {edit.parsed.name: edit.article for edit in edits}
         site = with_articles(prepared.site, changed, basis.positions)
         bodies = {edit.parsed.name: edit.entry.body for edit in edits}
@@ -590,10 +590,10 @@ class Builder:
             return None
         # What pages read of the edited articles and their editions, before and after.
         pairs = []
-        for name, new in changed.items():
+        for name, article in changed.items():
             old = prepared.site.articles[basis.positions[name]]
-            pairs += [(old.fingerprint, new.fingerprint), (old.card, new.card)]
-            pairs.append((article_link(old), article_link(new)))
+            pairs += [(old.fingerprint, article.fingerprint), (old.card, article.card)]
+            pairs.append((article_link(old), article_link(article)))
         for old_edition, new_edition in zip(prepared.site.editions, site.editions, strict=True):
             if old_edition is not new_edition:
                 pairs.append((old_edition.fingerprint, new_edition.fingerprint))
@@ -633,11 +633,7 @@ class Builder:
             key = _parse_key(edit.file_digest, edit.source.kind, timezone)
             cache.parsed[name] = ParsedEntry(key, edit.parsed, ())
             cache.bodies[name] = edit.entry
-            memo = cache.articles.get(name)
-            if memo is not None:
-                inputs, _, resolved = memo
-                inputs = (edit.parsed, edit.entry.body, *inputs[2:])
-                cache.articles[name] = (inputs, edit.article, resolved)
+            cache.articles[name] = edit.remembered
         cache.dirty = True
 
     def _unchanged(self, state: BuildState, inputs: str, options: BuildOptions, out: Path) -> bool:

@@ -358,7 +358,9 @@ def _newest_first(article: Article) -> tuple[float, str]:
     return (-article.published.timestamp(), article.file)
 
 
-ArticleMemo = MutableMapping[str, tuple[tuple[Any, ...], Article, str | None]]
+Remembered = tuple[tuple[Any, ...], Article, str | None]
+"""What an Article was made from, the Article, and its photo's file."""
+ArticleMemo = MutableMapping[str, Remembered]
 """Source name -> what its Article was made from, the Article, and its photo's file: kept
 in memory by a long-lived builder (the preview), so an edit re-makes one Article, not ten
 thousand."""
@@ -551,7 +553,7 @@ def _article(
         anchors=body.anchors,
         words=body.words,
         extra=fields.extra,
-        fingerprint=_article_fingerprint(card, body),
+        fingerprint=digest_of(card, body.digest),
         card=card,
     )
 
@@ -560,10 +562,6 @@ def _values(part: Topic | Image | None) -> tuple[object, ...] | None:
     """Every field of a small model value, for a fingerprint: far cheaper to print than the
     dataclass, and it still changes with any field."""
     return tuple(vars(part).values()) if part is not None else None
-
-
-def _article_fingerprint(card: str, body: RenderedBody) -> str:
-    return digest_of(card, body.digest)
 
 
 def _edition_card(
@@ -596,34 +594,19 @@ def same_place(before: ArticleFields, after: ArticleFields) -> bool:
     )
 
 
-def remade(
-    memo: tuple[tuple[Any, ...], Article, str | None],
-    source: ParsedSource,
-    body: RenderedBody,
-    links: Links,
-) -> tuple[tuple[Any, ...], Article, str | None]:
-    """An article made again from new front matter that ``same_place`` as its memo's
-    (place, topics and photo as they were), and the memo entry for it."""
+def remade(memo: Remembered, source: ParsedSource, body: RenderedBody, links: Links) -> Remembered:
+    """An article made again, the way ``assemble`` makes it, from a new body or from
+    front matter that keeps it in ``same_place``: its place, topics and photo are the
+    memo's. Returns the memo entry for it."""
     inputs, _, resolved = memo
     inputs = (source, body, *inputs[2:])
     assert isinstance(source.fields, ArticleFields)
     return inputs, _article(source, source.fields, inputs, resolved, links), resolved
 
 
-def with_body(article: Article, body: RenderedBody) -> Article:
-    """The article with a new body and everything else as it was."""
-    return replace(
-        article,
-        body_html=body.html,
-        anchors=body.anchors,
-        words=body.words,
-        fingerprint=_article_fingerprint(article.card, body),
-    )
-
-
 def with_articles(site: Site, changed: Mapping[str, Article], positions: Mapping[str, int]) -> Site:
     """The site after edits that changed some articles' bodies or cards but not their
-    places (``changed``: by file, made by ``with_body`` or ``remade``): every list that
+    places (``changed``: by file, made by ``remade``): every list that
     showed the old article shows the new one, and an edition holding one gets a new card
     and fingerprint. Equal to what ``assemble`` makes of the edited sources, without going
     through every article again.
