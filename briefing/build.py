@@ -410,7 +410,8 @@ class Builder:
         else:
             discovered = discover(self.root, self.root / "content", self._discovered)
             self._discovered = {source.name: source for source in discovered[0]}
-        inputs = self._inputs(options, out, discovered) if self.persistent else ""
+        settings = self._settings(options)
+        inputs = self._inputs(settings, out, discovered) if self.persistent else ""
         if self.persistent:
             state = load_state(self.root)
             if state is not None and self._unchanged(state, inputs, options, out):
@@ -424,7 +425,6 @@ class Builder:
         problems = result.problems
         prepared: Prepared | None = None
         last, self._last = self._last, None
-        settings = self._settings(options)
         try:
             with Publication(out, known) as publication:
                 patched = None
@@ -490,18 +490,15 @@ class Builder:
                 edited.append(sources[name])
         return sources, edited
 
-    def _inputs(self, options: BuildOptions, out: Path, discovered: Discovered) -> str:
-        """Every file a build reads, by stamp (size, time, inode), with the settings and the
-        version: equal digests, equal sites, as long as the clock has not moved past
-        ``valid_until``."""
-        settings = replace(options, now=datetime.min, workers=1, progress=None)
+    def _inputs(self, settings: object, out: Path, discovered: Discovered) -> str:
+        """Every file a build reads, by stamp (size, time, inode), with the settings (from
+        ``_settings``) and the version: equal digests, equal sites, as long as the clock
+        has not moved past ``valid_until``."""
         parts = [__version__, repr(settings)]
         parts.append(str(out.resolve()))  # that it still holds a site is checked apart
-        parts.append(f"site.yaml:{stat_key(self.root / CONFIG_FILE)}")
         sources, problems = discovered
         parts += (f"{source.name}:{source.stamp}" for source in sources)
         parts += (problem.format() for problem in problems)
-        parts += self._theme_stamps()
         return digest(*parts)
 
     def _theme_stamps(self) -> list[str]:
@@ -515,7 +512,8 @@ class Builder:
         return stamps
 
     def _settings(self, options: BuildOptions) -> object:
-        """What a patched build must share with the last one, besides the content."""
+        """Everything a build depends on besides the content and the clock: the options,
+        site.yaml and every theme file, by stamp."""
         general = replace(options, now=datetime.min, workers=1, progress=None)
         return (general, stat_key(self.root / CONFIG_FILE), self._theme_stamps())
 
