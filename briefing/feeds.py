@@ -120,34 +120,30 @@ def atom_feed(
                 _element(entry, f"{{{ATOM}}}category", term=topic.slug, label=topic.name)
         if article.copyright:
             _element(entry, f"{{{ATOM}}}rights", article.copyright)
-    ET.indent(feed)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+    return _document(feed)
 
 
 def sitemap(site: Site, entries: Iterable[tuple[str, datetime | None]]) -> str:
     """``entries``: site paths with their last change, in the order they should appear."""
-    ET.register_namespace("", SITEMAP)
-    root = ET.Element(f"{{{SITEMAP}}}urlset")
-    for site_path, modified in entries:
-        url = _element(root, f"{{{SITEMAP}}}url")
-        _element(url, f"{{{SITEMAP}}}loc", site.links.absolute(site_path))
-        if modified is not None:
-            _element(url, f"{{{SITEMAP}}}lastmod", isodate(modified))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return _sitemap(site, "urlset", "url", entries)
 
 
 def sitemap_index(site: Site, files: Iterable[tuple[str, datetime | None]]) -> str:
     """``files``: the site paths of the sitemaps, each with its newest change."""
+    return _sitemap(site, "sitemapindex", "sitemap", files)
+
+
+def _sitemap(
+    site: Site, kind: str, item: str, entries: Iterable[tuple[str, datetime | None]]
+) -> str:
     ET.register_namespace("", SITEMAP)
-    root = ET.Element(f"{{{SITEMAP}}}sitemapindex")
-    for site_path, modified in files:
-        entry = _element(root, f"{{{SITEMAP}}}sitemap")
+    root = ET.Element(f"{{{SITEMAP}}}{kind}")
+    for site_path, modified in entries:
+        entry = _element(root, f"{{{SITEMAP}}}{item}")
         _element(entry, f"{{{SITEMAP}}}loc", site.links.absolute(site_path))
         if modified is not None:
             _element(entry, f"{{{SITEMAP}}}lastmod", isodate(modified))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return _document(root)
 
 
 def robots(site: Site) -> str:
@@ -215,5 +211,10 @@ def news_sitemap(site: Site, articles: Iterable[Article]) -> str:
         _element(publication, f"{{{NEWS}}}language", site.config.language.split("-")[0])
         _element(news, f"{{{NEWS}}}publication_date", isodate(article.published))
         _element(news, f"{{{NEWS}}}title", article.title)
+    return _document(root)
+
+
+def _document(root: ET.Element) -> str:
+    """An XML file's text: declared UTF-8, indented, ending in a newline."""
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

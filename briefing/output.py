@@ -198,10 +198,7 @@ class Publication:
         previous = self.out / name
         if isinstance(content, Keep) or _same(previous, content):
             # Unchanged: a hard link keeps the file's modification time for rsync.
-            target = safe_join(self.staging, name)
-            if target.parent not in self._made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(target.parent)
+            target = _staged(self.staging, name, self._made)
             try:
                 os.link(previous, target)
                 self._kept += 1
@@ -242,11 +239,17 @@ def finish_interrupted(out: Path) -> None:
             shutil.rmtree(leftover)
 
 
-def _write(staging: Path, name: str, content: bytes | Path | Linked, made: set[Path]) -> None:
+def _staged(staging: Path, name: str, made: set[Path]) -> Path:
+    """Where ``name`` goes in the staging folder, its folder made (once: ``made``)."""
     target = safe_join(staging, name)
     if target.parent not in made:
         target.parent.mkdir(parents=True, exist_ok=True)
         made.add(target.parent)
+    return target
+
+
+def _write(staging: Path, name: str, content: bytes | Path | Linked, made: set[Path]) -> None:
+    target = _staged(staging, name, made)
     if isinstance(content, bytes):
         target.write_bytes(content)
     elif isinstance(content, Linked):
