@@ -141,8 +141,10 @@ class Basis:
     again."""
 
     planned: list[PlannedPage]
-    sources: dict[str, ParsedSource]
-    """The published documents, by name."""
+    fronts: dict[str, tuple[str, ArticleFields]]
+    """Each published story's front matter (its digest, and its fields) by file: what an
+    edit to it is compared with. Curated links are left out: an edit to one is never
+    patched, as it may give it a body and so a page."""
     placement: Placement
     assets: list[str]
     refs: Mapping[str, PictureRef]
@@ -321,10 +323,14 @@ def _prepare(
     valid_until = min(upcoming) if upcoming else None
     basis = None
     if not unreadable:
-        by_name = {source.name: source for source in chosen}
+        fronts = {
+            source.name: (source.key, source.fields)
+            for source in chosen
+            if isinstance(source.fields, ArticleFields) and not is_curated_link(source)
+        }
         positions = {article.file: index for index, article in enumerate(site.articles)}
         basis = Basis(
-            planned, by_name, placement, asset_names, refs, paths, unpublished, anchors, positions
+            planned, fronts, placement, asset_names, refs, paths, unpublished, anchors, positions
         )
     pages = sum(1 for name in names if name.endswith(".html"))
     prepared = Prepared(config, site, theme, names, pages, fingerprints, valid_until, basis)
@@ -549,7 +555,7 @@ class Builder:
             edited = [s for s in sources if last.sources.get(s.name) is not s]
         edits: list[Edit] = []
         for source in edited:
-            before, position = basis.sources.get(source.name), basis.positions.get(source.name)
+            before, position = basis.fronts.get(source.name), basis.positions.get(source.name)
             if before is None or position is None or f"content/{source.name}" in troubled:
                 return None
             article = prepared.site.articles[position]
@@ -559,16 +565,12 @@ class Builder:
                 return None
             parsed, parse_problems = parse_source(source.name, source.kind, raw, config.timezone)
             if parsed is None or parse_problems or is_curated_link(parsed):
-                return None
-            if is_curated_link(before):
-                return None  # a body turns a curated link into a story with a page, and back
+                return None  # a story losing its body becomes a curated link, without a page
             memo = self.cache.articles.get(source.name)
             if memo is None or memo[1] is not article:
                 return None  # what the article was made from is not known
-            if parsed.key != before.key and not (
-                isinstance(before.fields, ArticleFields)
-                and isinstance(parsed.fields, ArticleFields)
-                and same_place(before.fields, parsed.fields)
+            if parsed.key != before[0] and not (
+                isinstance(parsed.fields, ArticleFields) and same_place(before[1], parsed.fields)
             ):
                 return None
             resolve = make_resolver(source.name, basis.placement.paths, assets, links, basis.refs)
@@ -611,8 +613,11 @@ class Builder:
         self._remember(edits, config.timezone)
         fingerprints = dict(prepared.fingerprints)
         fingerprints.update((output_file(page.path), page.fingerprint) for page in pages)
-        sources_now = {**basis.sources, **{parsed.name: parsed for parsed in documents}}
-        basis = replace(basis, planned=planned, sources=sources_now)
+        fronts = dict(basis.fronts)
+        for parsed in documents:
+            assert isinstance(parsed.fields, ArticleFields)
+            fronts[parsed.name] = (parsed.key, parsed.fields)
+        basis = replace(basis, planned=planned, fronts=fronts)
         patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
 
