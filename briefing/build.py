@@ -434,8 +434,8 @@ class Builder:
         try:
             with Publication(out, known) as publication:
                 patched = None
-                if last is not None and last.settings == settings and publication.previous:
-                    patched = self._patch(last, options, discovered, edited, publication.add)
+                if last is not None and last.settings == settings and known:
+                    patched = self._patch(last, options, discovered, edited, known, publication.add)
                 prepared, found = patched or prepare(
                     self.root, options, self.cache, discovered, publication.add
                 )
@@ -529,6 +529,7 @@ class Builder:
         options: BuildOptions,
         discovered: Discovered,
         edited: list[SourceFile] | None,
+        outputs: Mapping[str, str],
         write: Write,
     ) -> tuple[Prepared, list[ContentError]] | None:
         """The build when only what some articles say changed since ``last`` (their
@@ -540,7 +541,8 @@ class Builder:
         when a problem is in the way (the full build reports it).
 
         ``edited``: the files that changed, when the caller knows; otherwise any file
-        whose SourceFile discover did not lend from the last build."""
+        whose SourceFile discover did not lend from the last build. ``outputs``: what the
+        output holds, as file -> fingerprint."""
         prepared, basis = last.prepared, last.prepared.basis
         sources, found = discovered
         if basis is None or found != last.found or len(sources) != len(last.sources):
@@ -599,7 +601,13 @@ class Builder:
                 pairs.append((old_edition.fingerprint, new_edition.fingerprint))
                 pairs.append((old_edition.card, new_edition.card))
         replaced = {old: new for old, new in pairs if old != new}
-        planned, pages = replan(basis.planned, replaced)
+        planned = replan(basis.planned, replaced)
+        # Rendered: every page the output does not hold as planned now. Those the edits
+        # changed, and, when the basis is older than the output (the CLI keeps the one of
+        # its last full build), those an earlier patch changed and this one changes back.
+        pages = [
+            page for page in planned if outputs.get(output_file(page.path)) != page.fingerprint
+        ]
         context = site_context(site)
         made = []
         for page in pages:
@@ -612,7 +620,7 @@ class Builder:
             write(name, text.encode("utf-8"))
         self._remember(edits, config.timezone)
         fingerprints = dict(prepared.fingerprints)
-        fingerprints.update((output_file(page.path), page.fingerprint) for page in pages)
+        fingerprints.update((output_file(page.path), page.fingerprint) for page in planned)
         fronts = dict(basis.fronts)
         for parsed in documents:
             assert isinstance(parsed.fields, ArticleFields)

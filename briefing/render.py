@@ -505,23 +505,19 @@ def article_link(article: Article | None) -> str:
     return f"{article.url}:{article.title}" if article else ""
 
 
-def replan(
-    planned: list[PlannedPage], replaced: Mapping[str, str]
-) -> tuple[list[PlannedPage], list[PlannedPage]]:
+def replan(planned: list[PlannedPage], replaced: Mapping[str, str]) -> list[PlannedPage]:
     """The plan again after edits that left every article in its place: ``replaced`` maps
     each old value pages read (an article's fingerprint, card or headline as a neighbour,
     its edition's fingerprint or card) to its new one.
     Every page that read one reads the new one instead, and gets a new fingerprint; the
-    rest stand as they are. Returns the new plan, and the pages that changed in it."""
+    rest stand as they are."""
     new_plan = list(planned)
-    changed = []
     for index, page in enumerate(planned):
         if replaced.keys().isdisjoint(page.reads):
             continue
         reads = tuple(replaced.get(read, read) for read in page.reads)
         new_plan[index] = replace(page, reads=reads, fingerprint=digest_of(page.recipe, reads))
-        changed.append(new_plan[index])
-    return new_plan, changed
+    return new_plan
 
 
 def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:
