@@ -26,7 +26,10 @@ from briefing.cache import (
     ParsedEntry,
     StatKey,
     digest,
+    load_basis,
     load_state,
+    read_entries,
+    save_basis,
     save_state,
     stat_key,
 )
@@ -68,7 +71,6 @@ from briefing.model import (
 )
 from briefing.output import (
     KEEP,
-    MARKER,
     Content,
     Linked,
     OutputRefused,
@@ -76,6 +78,7 @@ from briefing.output import (
     WriteStats,
     check_output,
     locked,
+    output_stamp,
     publish,
 )
 from briefing.parse import ParsedSource, parse_source
@@ -255,7 +258,7 @@ def _prepare(
         _stage(options, "Rendering Markdown"),
     )
     site = assemble(config, chosen, placement, bodies, asset_names, refs, cache.articles)
-    theme, theme_problems = load_theme(config, {})
+    theme, theme_problems = load_theme(config)
     problems += theme_problems
     problems += check_images(site, chosen, asset_names, unreadable, bodies)
     if theme is None:
@@ -423,19 +426,25 @@ class Builder:
             if state is not None and self._unchanged(state, inputs, options, out):
                 warnings = [ContentError(**w) for w in state.warnings]
                 return BuildResult(warnings, pages=state.pages)
-            self.cache = load_cache(self.root)
-        if not (out / MARKER).is_file():
-            self.cache.outputs = {}  # the output is gone or foreign: nothing in it to keep
+            self.cache = load_cache(self.root, entries=False)  # read when a full build runs
+        if not self.cache.stamp or output_stamp(out) != self.cache.stamp:
+            # The output is gone, foreign, or written since by a build that did not tell
+            # the cache (``--no-cache``): nothing in it is known to be right.
+            self.cache.outputs = {}
         known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
         result = BuildResult(trusted=edited is not None)
         problems = result.problems
         prepared: Prepared | None = None
         last, self._last = self._last, None
+        if self.persistent and known:
+            last = self._kept()
+        patched = None
         try:
             with Publication(out, known) as publication:
-                patched = None
                 if last is not None and last.settings == settings and known:
                     patched = self._patch(last, options, discovered, edited, known, publication.add)
+                if patched is None:
+                    read_entries(self.root, self.cache)
                 prepared, found = patched or prepare(
                     self.root, options, self.cache, discovered, publication.add
                 )
@@ -451,10 +460,14 @@ class Builder:
             problems.append(_write_problem(out, exc))
         else:
             result.changed = list(result.stats.changed)
+            self.cache.stamp = result.stats.stamp
             assert prepared is not None
             if prepared.basis is not None:
                 sources, found_then = self._discovered, discovered[1]
                 self._last = _Last(settings, sources, found_then, prepared, list(problems))
+            if self.persistent and patched is None:
+                self.cache.basis = self._keep(self._last) if self._last else ""
+                self.cache.dirty = True
             moved = self.cache.out != str(out.resolve())
             self.cache.dirty |= moved or self.cache.outputs != prepared.fingerprints
             self.cache.out = str(out.resolve())
@@ -467,9 +480,28 @@ class Builder:
         if self.persistent and prepared is not None and result.stats is not None:
             valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
             said = tuple(p.as_dict() for p in problems if p.warning)
-            save_state(self.root, BuildState(inputs, valid_until, result.pages, said))
+            state = BuildState(inputs, self.cache.stamp, valid_until, result.pages, said)
+            save_state(self.root, state)
         result.problems = sort_problems(problems)
         return result
+
+    def _keep(self, last: _Last) -> str:
+        """Keep ``last`` on disk for the next CLI build to patch, as the preview keeps it
+        in memory; the name of its file, or "". The memo keeps what each Article was made
+        from but its source and body, which an edit replaces (``model.remade``)."""
+        memo = {
+            name: ((None, None, *inputs[2:]), article, photo)
+            for name, (inputs, article, photo) in self.cache.articles.items()
+        }
+        return save_basis(self.root, {"last": last, "memo": memo})
+
+    def _kept(self) -> _Last | None:
+        """The basis the last full build kept on disk."""
+        kept = load_basis(self.root, self.cache.basis)
+        if kept is None or not isinstance(kept["last"], _Last):
+            return None
+        self.cache.articles = kept["memo"]
+        return kept["last"]
 
     def _rediscover(
         self, changed: Collection[str]
@@ -554,7 +586,7 @@ class Builder:
         md = self._markdown(config)
         links, assets = Links(config.base_url), set(basis.assets)
         if edited is None:
-            edited = [s for s in sources if last.sources.get(s.name) is not s]
+            edited = [s for s in sources if _stamp(last.sources.get(s.name)) != s.stamp]
         edits: list[Edit] = []
         for source in edited:
             before, position = basis.fronts.get(source.name), basis.positions.get(source.name)
@@ -648,7 +680,7 @@ class Builder:
         cache.dirty = True
 
     def _unchanged(self, state: BuildState, inputs: str, options: BuildOptions, out: Path) -> bool:
-        if state.inputs != inputs or not (out / MARKER).is_file():
+        if state.inputs != inputs or output_stamp(out) != state.output:
             return False
         return not state.valid_until or options.now < datetime.fromisoformat(state.valid_until)
 
@@ -668,11 +700,16 @@ class Builder:
         files: dict[str, Content] = {n: KEEP for n in outputs if not n.startswith(BUNDLE)}
         files.update(bundle)
         stats = publish(out, files, outputs)
+        self.cache.stamp = stats.stamp
         result.changed = sorted(set(result.changed) | set(stats.changed))
         self.cache.outputs = {n: f for n, f in outputs.items() if not n.startswith(BUNDLE)}
         self.cache.outputs.update({name: digest(data) for name, data in bundle.items()})
         self.cache.dirty = True
         return []
+
+
+def _stamp(source: SourceFile | None) -> StatKey | None:
+    return source.stamp if source is not None else None
 
 
 def _write_problem(out: Path, exc: OSError) -> ContentError:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # annotations only: parsing needs ``digest`` from here
     from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 7
+FORMAT = 8
 """Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 
@@ -82,17 +82,25 @@ class BuildCache:
     stages: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     """Stage name -> (its inputs, its output) of the last build; never saved."""
 
+    stamp: str = ""
+    """The output's mark (``output.output_stamp``) when ``outputs`` was last true of it."""
+    basis: str = ""
+    """The file keeping the last full build's basis (see ``save_basis``), or ""."""
+
     shards: dict[int, tuple[str, dict[str, dict[str, Any]]]] = field(
         default_factory=dict, repr=False
     )
     """Each shard as last read or written: its file and its entries, so that a save
     rewrites only the shards whose entries changed."""
+    unread: dict[int, str] = field(default_factory=dict, repr=False)
+    """The shard files named by the index and not read yet (``load(entries=False)``):
+    until they are, a save writes only the index and leaves them as they are."""
 
 
 SHARDS = 64
 PER_SOURCE = ("stats", "parsed", "bodies", "pictures")
 """The fields kept per source file, in shards."""
-WHOLE = ("link_targets", "out", "outputs")
+WHOLE = ("link_targets", "out", "outputs", "stamp", "basis")
 """The fields kept in the index."""
 
 
@@ -190,25 +198,36 @@ def _write(path: Path, payload: bytes, key: bytes) -> None:
         raise
 
 
-def load(site_root: Path) -> BuildCache:
+def load(site_root: Path, *, entries: bool = True) -> BuildCache:
     """The cache, or an empty one when it is missing, foreign, stale or damaged. A damaged
-    or missing shard only loses its own entries: their files are read and rendered again."""
+    or missing shard only loses its own entries: their files are read and rendered again.
+    ``entries=False``: only the index, for a build that may need no per-file entry at all
+    (``read_entries`` reads them when it does)."""
+    with collector_paused():
+        index = _read(cache_file(site_root), _key(), (*WHOLE, "shards"))
+    shapes = {"link_targets": str, "outputs": dict, "shards": dict}
+    shapes |= {name: str for name in ("out", "stamp", "basis")}
+    if index is None or not all(isinstance(index[k], t) for k, t in shapes.items()):
+        return BuildCache()
+    cache = BuildCache(**{name: index[name] for name in WHOLE}, unread=index["shards"])
+    if entries:
+        read_entries(site_root, cache)
+    return cache
+
+
+def read_entries(site_root: Path, cache: BuildCache) -> None:
+    """Read the shards the index named that are not read yet."""
     key = _key()
     folder = cache_folder(site_root)
     with collector_paused():
-        index = _read(cache_file(site_root), key, (*WHOLE, "shards"))
-        shapes = {"link_targets": str, "out": str, "outputs": dict, "shards": dict}
-        if index is None or not all(isinstance(index[k], t) for k, t in shapes.items()):
-            return BuildCache()
-        cache = BuildCache(**{name: index[name] for name in WHOLE})
-        for shard, file in index["shards"].items():
+        for shard, file in cache.unread.items():
             entries = _read(folder / str(file), key, PER_SOURCE)
             if entries is None or not all(isinstance(v, dict) for v in entries.values()):
                 continue
             for name in PER_SOURCE:
                 getattr(cache, name).update(entries[name])
             cache.shards[shard] = (file, entries)
-    return cache
+    cache.unread = {}
 
 
 def save(site_root: Path, cache: BuildCache) -> None:
@@ -217,6 +236,12 @@ def save(site_root: Path, cache: BuildCache) -> None:
     key = _key()
     folder = cache_folder(site_root)
     shards: dict[int, dict[str, dict[str, Any]]] = {}
+    if cache.unread:
+        # The entries were never read: those the build made (an edit it patched) are left
+        # out, and the next full build, seeing the file changed since, makes them again.
+        with contextlib.suppress(OSError):
+            _write_index(site_root, cache, cache.unread, key)
+        return
     for name in PER_SOURCE:
         for source, entry in getattr(cache, name).items():
             entries = shards.setdefault(_shard(source), {field: {} for field in PER_SOURCE})
@@ -235,13 +260,12 @@ def save(site_root: Path, cache: BuildCache) -> None:
             payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
             files[shard] = f"shard-{shard:02d}-{digest(payload)}"
             _write(folder / files[shard], payload, key)
-        index = {name: getattr(cache, name) for name in WHOLE} | {"shards": files}
-        _write(cache_file(site_root), pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
+        _write_index(site_root, cache, files, key)
     except OSError:
         return
     cache.shards = {shard: (files[shard], entries) for shard, entries in shards.items()}
-    named = set(files.values())
-    for old in folder.glob("shard-*"):
+    named = {*files.values(), cache.basis}
+    for old in (*folder.glob("shard-*"), *folder.glob("basis-*")):
         # A shard a concurrent build has just written may go too: that build's next
         # load then finds it missing and redoes its entries, which is slow, not wrong.
         if old.name not in named and not old.name.endswith(".tmp"):
@@ -249,6 +273,35 @@ def save(site_root: Path, cache: BuildCache) -> None:
                 old.unlink()
     with contextlib.suppress(OSError):
         (site_root / CACHE_DIR / "build.pickle").unlink(missing_ok=True)  # the old layout
+
+
+def _write_index(site_root: Path, cache: BuildCache, shards: dict[int, str], key: bytes) -> None:
+    index = {name: getattr(cache, name) for name in WHOLE} | {"shards": shards}
+    _write(cache_file(site_root), pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
+
+
+BASIS_FIELDS = ("last", "memo")
+
+
+def save_basis(site_root: Path, basis: dict[str, Any]) -> str:
+    """Keep what a build can patch the next one on (``build.Builder``), in a new file
+    whose name the caller puts in ``BuildCache.basis``; "" when it cannot be written.
+    It is only ever read through the index that names it, so it goes stale with it."""
+    folder = cache_folder(site_root)
+    name = f"basis-{secrets.token_hex(8)}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write(folder / name, pickle.dumps(basis, pickle.HIGHEST_PROTOCOL), _key())
+    except (OSError, pickle.PicklingError):
+        return ""
+    return name
+
+
+def load_basis(site_root: Path, name: str) -> dict[str, Any] | None:
+    if not name:
+        return None
+    with collector_paused():
+        return _read(cache_folder(site_root) / name, _key(), BASIS_FIELDS)
 
 
 def clean(site_root: Path) -> bool:
@@ -271,6 +324,9 @@ class BuildState:
 
     inputs: str
     """Digest of every input file's stamp, the settings, the options and the version."""
+    output: str
+    """The mark the build left in the output: another build (``--no-cache``) since, and
+    the output may no longer be this build's."""
     valid_until: str
     """ISO time when the clock alone changes the site (a scheduled article, the news
     sitemap's two days), or "" for never."""
@@ -284,6 +340,7 @@ def load_state(site_root: Path) -> BuildState | None:
         data = json.loads(state_file(site_root).read_text(encoding="utf-8"))
         return BuildState(
             str(data["inputs"]),
+            str(data["output"]),
             str(data["valid_until"]),
             int(data["pages"]),
             tuple(dict(w) for w in data["warnings"]),

@@ -13,6 +13,7 @@ import errno
 import fcntl
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ class WriteStats:
     """Files of the previous site that are gone."""
     changed: tuple[str, ...] = ()
     """The site paths of the files written or removed, sorted."""
+    stamp: str = ""
+    """This commit's mark in the output (``output_stamp``)."""
 
 
 def check_output(out: Path, site_root: Path) -> None:
@@ -216,17 +219,46 @@ class Publication:
         """Put the staged site in place; ``names``: every file of it, to find what is gone."""
         if self.previous is not None:
             removed = sorted(set(self.previous).difference(names, [MARKER]))
-            _check_writable(self.out, [self.out / n for n in self._written + removed])
-            journal = json.dumps({"written": self._written, "removed": removed})
+            moved = list(self._written)
+            stamp = output_stamp(self.out)
+            if moved or removed:  # the output changes, and so does its mark
+                stamp = self._mark()
+                moved.append(MARKER)
+            _check_writable(self.out, [self.out / n for n in moved + removed])
+            journal = json.dumps({"written": moved, "removed": removed})
             (self.staging / (_JOURNAL + ".tmp")).write_text(journal, encoding="utf-8")
             (self.staging / (_JOURNAL + ".tmp")).replace(self.staging / _JOURNAL)
             _apply(self.out, self.staging)
         else:
-            (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+            stamp = self._mark()
             removed = _removed(self.out, set(names))
             _swap(self.out, self.staging)
         changed = tuple(sorted(self._written + removed))
-        return WriteStats(len(self._written), self._kept, len(removed), changed)
+        return WriteStats(len(self._written), self._kept, len(removed), changed, stamp)
+
+    def _mark(self) -> str:
+        """Stage the marker with a new mark; returns the mark."""
+        stamp = secrets.token_hex(8)
+        marker = f"{_MARKER_TEXT}{_STAMP}{stamp}\n"
+        (self.staging / MARKER).write_text(marker, encoding="utf-8")
+        return stamp
+
+
+_STAMP = "build: "
+
+
+def output_stamp(out: Path) -> str:
+    """The mark the last commit left in ``out``: a new one on every build, so a cache that
+    remembers the mark of the build it describes can tell when another build (with
+    ``--no-cache``) has changed the output since. "" when there is none."""
+    try:
+        text = (out / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    for line in text.splitlines():
+        if line.startswith(_STAMP):
+            return line.removeprefix(_STAMP)
+    return ""
 
 
 def finish_interrupted(out: Path) -> None:

@@ -39,8 +39,16 @@ class Theme:
     static_dirs: tuple[Path, ...]
     """Copied in order, later ones overwriting: built-in first, the site's last."""
     env: jinja2.Environment = field(repr=False)
+    config: SiteConfig = field(repr=False)
+    """What the environment was made with."""
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
     _bodies: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as the way to make it, since a Jinja environment cannot be pickled: the
+        CLI keeps its last build on disk, and uses it again only while the theme's files
+        are unchanged."""
+        return (_theme, (self.name, self.template_dirs, self.static_dirs, self.config))
 
     def digest(self, template: str) -> str:
         """Changes when the template or anything it extends, includes or imports changes."""
@@ -73,9 +81,7 @@ class Theme:
         return files
 
 
-def load_theme(
-    config: SiteConfig, filters: dict[str, Callable[..., Any]]
-) -> tuple[Theme | None, list[ContentError]]:
+def load_theme(config: SiteConfig) -> tuple[Theme | None, list[ContentError]]:
     builtin = builtin_theme_dir()
     own = config.root / "themes" / config.theme
     template_dirs: list[Path] = []
@@ -95,11 +101,15 @@ def load_theme(
     problems = outside_links(own, config.root) if own.is_dir() else []
     if own.resolve() != builtin.resolve():
         template_dirs.append(builtin / "templates")
-    env = _environment(config, template_dirs, filters)
-    return (
-        Theme(config.theme, tuple(template_dirs), tuple(d for d in static_dirs if d.is_dir()), env),
-        problems,
-    )
+    static = tuple(folder for folder in static_dirs if folder.is_dir())
+    return _theme(config.theme, tuple(template_dirs), static, config), problems
+
+
+def _theme(
+    name: str, template_dirs: tuple[Path, ...], static_dirs: tuple[Path, ...], config: SiteConfig
+) -> Theme:
+    env = _environment(config, list(template_dirs), {})
+    return Theme(name, template_dirs, static_dirs, env, config)
 
 
 def outside_links(folder: Path, site_root: Path) -> list[ContentError]:

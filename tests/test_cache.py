@@ -320,7 +320,7 @@ def test_a_theme_listing_that_shows_reading_time_follows_a_longer_body(
     ],
     ids=["truncated", "empty", "other-version", "tampered", "garbage"],
 )
-@pytest.mark.parametrize("part", ["index", "shard"])
+@pytest.mark.parametrize("part", ["index", "shard", "basis"])
 def test_damaged_cache_is_ignored_and_the_output_stays_right(
     make_site: Callable[..., SiteDir],
     tmp_path: Path,
@@ -330,9 +330,15 @@ def test_damaged_cache_is_ignored_and_the_output_stays_right(
     site = make_site(FILES).built()
     shards = shard_files(site.root)
     assert len(shards) > 1
-    path = cache_file(site.root) if part == "index" else shards[0]
+    (basis,) = cache_file(site.root).parent.glob("basis-*")
+    path = {"index": cache_file(site.root), "shard": shards[0], "basis": basis}[part]
     path.write_bytes(damage(path.read_bytes()))
-    site.write("content/2026-03-17/xi.md", article("Xi arrives in Moscow", "2026-03-17T09:00:00"))
+    if part == "basis":  # the kept basis is what a body edit is patched on
+        storm = FILES["content/2026-03-16/storm.md"]
+        site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Calm."))
+    else:
+        xi = article("Xi arrives in Moscow", "2026-03-17T09:00:00")
+        site.write("content/2026-03-17/xi.md", xi)
     assert_same_as_clean(site, tmp_path)
 
 
@@ -564,15 +570,29 @@ def _with_body(name: str, body: str) -> str:
     return text[: text.index("\n---\n") + 5] + "\n" + body + "\n"
 
 
-def test_the_preview_patches_body_edits_and_equals_a_clean_build(
-    make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _builder(site: SiteDir, where: str) -> Callable[[], Builder]:
+    """The preview's one builder for its whole life, or a new one each time as each run of
+    ``briefing build`` makes (keeping what it knows in .briefing-cache/)."""
+    options = BuildOptions(now=NOW, out=site.out)
+    if where == "preview":
+        builder = Builder(site.root, options)
+        return lambda: builder
+    return lambda: Builder(site.root, options, persistent=True)
+
+
+@pytest.mark.parametrize("where", ["preview", "cli"])
+def test_body_edits_are_patched_in_the_preview_and_the_cli_and_equal_a_clean_build(
+    make_site: Callable[..., SiteDir],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
 ) -> None:
-    """Saving an article's text in the preview redoes that article, not the whole site; a
-    save that could change what other pages say (an anchor, a new warning) builds it all.
-    Either way the pages and the problems shown are a clean build's."""
+    """Saving an article's text redoes that article, not the whole site; a save that could
+    change what other pages say (an anchor, a new warning) builds it all. Either way the
+    pages and the problems shown are a clean build's."""
     site = make_site(FILES)
-    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
-    assert builder.build().ok
+    builder_now = _builder(site, where)
+    assert builder_now().build().ok
     full_builds: list[int] = []
     prepare = build_module.prepare
 
@@ -585,6 +605,7 @@ def test_the_preview_patches_body_edits_and_equals_a_clean_build(
         full_builds.clear()
         for name, body in saved.items():
             site.write(f"content/2026-03-16/{name}", _with_body(name, body))
+        builder = builder_now()
         result = builder.build()
         assert result.ok, (what, result.problems)
         assert (not full_builds) == patchable, what
@@ -708,17 +729,19 @@ SECTIONS = {"2026-03-16/rates.md": "Business"}
         max_size=4,
     )
 )
-def test_any_run_of_edits_in_the_preview_equals_a_fresh_build(
+@pytest.mark.parametrize("where", ["preview", "cli"])
+def test_any_run_of_edits_in_the_preview_or_the_cli_equals_a_fresh_build(
     make_site: Callable[..., SiteDir],
+    where: str,
     edits: list[tuple[str, list[str], str | None, str | None, str | None]],
 ) -> None:
     """Whatever the bodies say (anchors renamed, links broken and mended, photos with and
     without descriptions, a curated link given a body) and whatever the headline, summary
-    or section, the preview, patching or not, shows what a build from nothing shows, and
-    reports the same problems."""
+    or section, the site, patched or not, is what a build from nothing makes, with the
+    same problems."""
     site = make_site({**FILES, "content/2026-03-17/elsewhere.md": ELSEWHERE})
-    builder = Builder(site.root, BuildOptions(now=NOW, out=site.out))
-    assert builder.build().ok
+    builder_now = _builder(site, where)
+    assert builder_now().build().ok
     for step, (name, parts, title, summary, section) in enumerate(edits):
         headline, date, fields = STORIES[name]
         fields = {**fields, "section": section or SECTIONS.get(name, "World")}
@@ -729,6 +752,7 @@ def test_any_run_of_edits_in_the_preview_equals_a_fresh_build(
         )
         if step == len(edits) - 1:  # the curated link, too, once in a while
             site.write("content/2026-03-17/elsewhere.md", ELSEWHERE + "\n".join(parts))
+        builder = builder_now()
         result = builder.build(changed=[f"content/{name}"])
         if result.trusted:
             result = builder.build()  # as the preview does, to catch what was not named
@@ -736,3 +760,28 @@ def test_any_run_of_edits_in_the_preview_equals_a_fresh_build(
         assert result.problems == fresh.build().problems
         assert snapshot(site.out) == snapshot(fresh.options.out or site.out)
         assert builder.cache.outputs == fresh.cache.outputs
+
+
+def test_a_story_edited_by_one_build_and_changed_back_by_the_next_shows_as_it_is_now(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """The CLI patches each build on the last full one: the story changed back equals that
+    build's, yet its page in the output is the one the edit wrote, and must be redone."""
+    site = make_site(FILES).built()
+    original = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", original.replace("Winds rose.", "Calm seas."))
+    assert site.build().code == 0
+    assert "Calm seas." in site.file("2026/03/16/storm/").read_text()
+    site.write("content/2026-03-16/storm.md", original)
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_a_no_cache_build_in_between_leaves_no_stale_page_behind(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    site = make_site(FILES).built()
+    original = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", original.replace("Winds rose.", "Calm seas."))
+    assert site.build("--no-cache").code == 0
+    site.write("content/2026-03-16/storm.md", original)
+    assert_same_as_clean(site, tmp_path)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import snapshot
 from serve_helpers import DAY, Running, article, running, wait_until, write, write_site
 
 from briefing.build import BuildOptions, build
@@ -30,14 +31,6 @@ def site(tmp_path: Path) -> Path:
             f"content/{DAY}/other.md": article("Trains run late", "Signals failed."),
         },
     )
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def test_a_burst_of_saves_gives_a_few_rebuilds_and_the_final_state(
