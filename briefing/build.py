@@ -64,8 +64,8 @@ from briefing.model import (
     assemble,
     is_curated_link,
     place,
+    place_of,
     remade,
-    same_place,
     select,
     with_articles,
 )
@@ -144,10 +144,10 @@ class Basis:
     again."""
 
     planned: list[PlannedPage]
-    fronts: dict[str, tuple[str, ArticleFields]]
-    """Each published story's front matter (its digest, and its fields) by file: what an
-    edit to it is compared with. Curated links are left out: an edit to one is never
-    patched, as it may give it a body and so a page."""
+    places: dict[str, tuple[object, ...]]
+    """Each published story's ``place_of`` by file: what an edit to it is compared with.
+    Curated links are left out: an edit to one is never patched, as it may give it a body
+    and so a page."""
     placement: Placement
     assets: list[str]
     refs: Mapping[str, PictureRef]
@@ -326,14 +326,14 @@ def _prepare(
     valid_until = min(upcoming) if upcoming else None
     basis = None
     if not unreadable:
-        fronts = {
-            source.name: (source.key, source.fields)
+        places = {
+            source.name: place_of(source.fields)
             for source in chosen
             if isinstance(source.fields, ArticleFields) and not is_curated_link(source)
         }
         positions = {article.file: index for index, article in enumerate(site.articles)}
         basis = Basis(
-            planned, fronts, placement, asset_names, refs, paths, unpublished, anchors, positions
+            planned, places, placement, asset_names, refs, paths, unpublished, anchors, positions
         )
     pages = sum(1 for name in names if name.endswith(".html"))
     prepared = Prepared(config, site, theme, names, pages, fingerprints, valid_until, basis)
@@ -565,7 +565,7 @@ class Builder:
         write: Write,
     ) -> tuple[Prepared, list[ContentError]] | None:
         """The build when only what some articles say changed since ``last`` (their
-        bodies, or front matter that ``same_place`` keeps in place): each is made again
+        bodies, or front matter but for its ``place_of``): each is made again
         and swapped into the last site, and only the pages that read what changed (its
         page, its neighbours, the feeds, listings) are rendered again. None, with nothing
         written or remembered, when anything else changed: an article's place, an anchor
@@ -589,7 +589,7 @@ class Builder:
             edited = [s for s in sources if _stamp(last.sources.get(s.name)) != s.stamp]
         edits: list[Edit] = []
         for source in edited:
-            before, position = basis.fronts.get(source.name), basis.positions.get(source.name)
+            before, position = basis.places.get(source.name), basis.positions.get(source.name)
             if before is None or position is None or f"content/{source.name}" in troubled:
                 return None
             article = prepared.site.articles[position]
@@ -603,9 +603,7 @@ class Builder:
             memo = self.cache.articles.get(source.name)
             if memo is None or memo[1] is not article:
                 return None  # what the article was made from is not known
-            if parsed.key != before[0] and not (
-                isinstance(parsed.fields, ArticleFields) and same_place(before[1], parsed.fields)
-            ):
+            if not isinstance(parsed.fields, ArticleFields) or place_of(parsed.fields) != before:
                 return None
             resolve = make_resolver(source.name, basis.placement.paths, assets, links, basis.refs)
             entry = _body_entry(md, parsed, resolve, _body_key(parsed, _body_settings(config)))
@@ -653,11 +651,7 @@ class Builder:
         self._remember(edits, config.timezone)
         fingerprints = dict(prepared.fingerprints)
         fingerprints.update((output_file(page.path), page.fingerprint) for page in planned)
-        fronts = dict(basis.fronts)
-        for parsed in documents:
-            assert isinstance(parsed.fields, ArticleFields)
-            fronts[parsed.name] = (parsed.key, parsed.fields)
-        basis = replace(basis, planned=planned, fronts=fronts)
+        basis = replace(basis, planned=planned)  # the edits left every place as it was
         patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
 

@@ -575,28 +575,27 @@ def _edition_fingerprint(card: str, members: tuple[Article, ...]) -> str:
     return digest_of(card, [a.fingerprint for a in members])
 
 
-def same_place(before: ArticleFields, after: ArticleFields) -> bool:
-    """Whether a change to an article's front matter leaves its address, its place in
-    every list, its topics, its photo file and its kind as they were: then only what
-    its card shows (headline, summary, byline, caption, credits...) changed."""
+def place_of(fields: ArticleFields) -> tuple[object, ...]:
+    """What of an article's front matter decides its address, its place in every list,
+    its topics, its photo file and its kind: while it is equal, an edit to the rest
+    changes only what its card shows (headline, summary, byline, caption, credits...)."""
     return (
-        before.published == after.published
-        and before.updated == after.updated
-        and before.edition == after.edition
-        and before.slug == after.slug
-        and before.weight == after.weight
-        and before.draft == after.draft
-        and before.section == after.section
-        and before.tags == after.tags
-        and (before.image.src if before.image else None)
-        == (after.image.src if after.image else None)
-        and (before.source is None) == (after.source is None)
+        fields.published,
+        fields.updated,
+        fields.edition,
+        fields.slug,
+        fields.weight,
+        fields.draft,
+        fields.section,
+        fields.tags,
+        fields.image.src if fields.image else None,
+        fields.source is None,
     )
 
 
 def remade(memo: Remembered, source: ParsedSource, body: RenderedBody, links: Links) -> Remembered:
     """An article made again, the way ``assemble`` makes it, from a new body or from
-    front matter that keeps it in ``same_place``: its place, topics and photo are the
+    front matter with the same ``place_of``: its place, topics and photo are the
     memo's. Returns the memo entry for it."""
     inputs, _, resolved = memo
     inputs = (source, body, *inputs[2:])
