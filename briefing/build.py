@@ -10,10 +10,10 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from markdown_it import MarkdownIt
 
@@ -99,6 +99,9 @@ from briefing.theme import Theme, builtin_theme_dir, load_theme
 from briefing.urls import Links, asset_path, output_file
 from briefing.workers import fork_imap, fork_map
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -179,6 +182,8 @@ class Prepared:
     basis: Basis | None = None
     """Set when no photo was unreadable (a photo's warning depends on every body)."""
 
+
+Kept = TypeVar("Kept", bound="DataclassInstance")
 
 Discovered = tuple[list[SourceFile], list[ContentError]]
 """What ``discover`` found under content/, and the problems it met."""
@@ -498,10 +503,15 @@ class Builder:
     def _kept(self) -> _Last | None:
         """The basis the last full build kept on disk."""
         kept = load_basis(self.root, self.cache.basis)
-        if kept is None or not isinstance(kept["last"], _Last):
+        if kept is None or not isinstance(kept["memo"], dict):
+            return None
+        last: object = kept["last"]
+        if not (_whole(last, _Last) and _whole(last.prepared, Prepared)):
+            return None
+        if not _whole(last.prepared.basis, Basis):
             return None
         self.cache.articles = kept["memo"]
-        return kept["last"]
+        return last
 
     def _rediscover(
         self, changed: Collection[str]
@@ -700,6 +710,12 @@ class Builder:
         self.cache.outputs.update({name: digest(data) for name, data in bundle.items()})
         self.cache.dirty = True
         return []
+
+
+def _whole(thing: object, kind: type[Kept]) -> TypeGuard[Kept]:
+    """Whether ``thing`` is a ``kind`` with every field that ``kind`` has now: one pickled
+    by an earlier shape of the code would fail only when the missing field is read."""
+    return isinstance(thing, kind) and vars(thing).keys() == {f.name for f in fields(kind)}
 
 
 def _stamp(source: SourceFile | None) -> StatKey | None:

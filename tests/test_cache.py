@@ -470,6 +470,22 @@ def test_cache_written_by_an_older_shape_of_the_code_is_ignored(
     assert_same_as_clean(site, tmp_path)
 
 
+def test_a_kept_basis_of_an_older_shape_of_the_code_is_ignored(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    from briefing import cache as cache_module
+
+    site = make_site(FILES).built()
+    (path,) = cache_file(site.root).parent.glob("basis-*")
+    kept = cache_module._read(path, cache_module._key(), cache_module.BASIS_FIELDS)
+    assert kept is not None
+    del vars(kept["last"].prepared.basis)["places"]  # as if made before that field was
+    cache_module._write(path, pickle.dumps(kept), cache_module._key())
+    storm = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Calm."))
+    assert_same_as_clean(site, tmp_path)
+
+
 def test_an_edit_rewrites_one_shard_of_the_cache_not_all_of_them(
     make_site: Callable[..., SiteDir],
 ) -> None:
