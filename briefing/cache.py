@@ -124,9 +124,15 @@ def digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
+def user_cache_folder() -> Path:
+    """The user's own cache folder for briefing, outside any site: what is kept there is
+    trusted as the user's own."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "briefing"
+
+
 def _key() -> bytes:
     """The signing key, made once per user: the cache is only read if we wrote it."""
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "briefing"
+    home = user_cache_folder()
     path = home / "cache-key"
     try:
         key = path.read_bytes()

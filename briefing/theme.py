@@ -7,6 +7,7 @@ undefined names are errors with a file and line, never empty strings.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -20,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 import briefing
+from briefing.cache import user_cache_folder
 from briefing.config import SiteConfig
 from briefing.errors import ContentError, display_path
 
@@ -202,27 +204,52 @@ def _environment(
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled templates kept for the life of the process.
+    """Compiled templates, kept for the life of the process and in the user's cache folder.
 
     Every build makes a new Jinja environment, and compiling the theme was most of a small
-    build's time, paid again on every preview rebuild. Jinja checks an entry against its
+    build's time, paid again on every preview rebuild and every run of ``briefing build``
+    (0.1 s of one edit's build at 10,000 articles). Jinja checks an entry against its
     template's source checksum before using it, so an edited template is compiled afresh;
-    entries are keyed by template name and file, so there is at most one per file.
+    entries are keyed by template name and file, so there is at most one per file. The
+    folder is the user's own, never the site's: compiled code is only run if we wrote it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str) -> None:
         self._store: dict[str, bytes] = {}
+        self._kind = kind
+
+    def _file(self, key: str) -> Path:
+        # Compiled code depends on the filters and settings this version gives Jinja.
+        folder = f"templates-{self._kind}-{briefing.__version__}-jinja{jinja2.__version__}"
+        return user_cache_folder() / folder / key
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         data = self._store.get(bucket.key)
-        if data is not None:
-            bucket.bytecode_from_string(data)
+        if data is None:
+            with contextlib.suppress(OSError):
+                data = self._file(bucket.key).read_bytes()
+        if data is None:
+            return
+        try:
+            bucket.bytecode_from_string(data)  # one for another source is left unused
+        except Exception:  # damaged: Jinja reads its checksum with pickle, unguarded
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._store[bucket.key] = bucket.bytecode_to_string()
+        data = bucket.bytecode_to_string()
+        self._store[bucket.key] = data
+        path = self._file(bucket.key)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:  # on failure the template is just compiled again next time
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
+            temporary.replace(path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
 
-_COMPILED = {True: _CompiledTemplates(), False: _CompiledTemplates()}
+_COMPILED = {True: _CompiledTemplates("site"), False: _CompiledTemplates("email")}
 """One store per way of autoescaping, since that is compiled into the code."""
 
 

@@ -474,3 +474,34 @@ def test_the_default_theme_loads_nothing_from_other_sites_and_fits_a_phone(make_
         text = css.read_text()
         assert "@import" not in text, css
         assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), css
+
+
+def test_templates_compiled_by_an_earlier_run_are_used_only_while_unchanged(
+    make_site, tmp_path, monkeypatch
+):
+    """Each run of ``briefing build`` finds the theme compiled in the user's cache folder;
+    an edited template, or a damaged compiled file, is compiled afresh."""
+    from briefing import theme as theme_module
+
+    def override(text: str) -> str:
+        return '{% extends "base.html" %}{% block main %}<h1>' + text + "</h1>{% endblock %}"
+
+    def as_a_new_run() -> None:  # what one process compiled, the next has only on disk
+        for compiled in theme_module._COMPILED.values():
+            monkeypatch.setattr(compiled, "_store", {})
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    files = {"content/2026-03-17/a.md": article("A", date="2026-03-17")}
+    site = make_site({**files, "themes/default/templates/article.html": override("First")})
+    as_a_new_run()
+    assert site.built().page("2026/03/17/a/").h1.get_text() == "First"
+    compiled = list((tmp_path / "user-cache" / "briefing").glob("templates-site-*/*"))
+    assert len(compiled) >= 2, "the theme was not kept compiled"
+    site.write("themes/default/templates/article.html", override("Edited"))
+    as_a_new_run()
+    assert site.built().page("2026/03/17/a/").h1.get_text() == "Edited"
+    for path in compiled:
+        path.write_bytes(path.read_bytes()[:40])
+    site.write("themes/default/templates/article.html", override("Again"))
+    as_a_new_run()
+    assert site.built().page("2026/03/17/a/").h1.get_text() == "Again"
