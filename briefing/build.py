@@ -444,7 +444,6 @@ class Builder:
         if self.persistent and known:
             last = self._kept()
         patched = None
-        keeping: Callable[[], str] | None = None
         try:
             with Publication(out, known) as publication:
                 if last is not None and last.settings == settings and known:
@@ -472,8 +471,7 @@ class Builder:
                 sources, found_then = self._discovered, discovered[1]
                 self._last = _Last(settings, sources, found_then, prepared, list(problems))
             if self.persistent and patched is None:
-                self.cache.basis = ""
-                keeping = self._keep(self._last) if self._last else None
+                self.cache.basis = self._keep(self._last) if self._last else ""
                 self.cache.dirty = True
             moved = self.cache.out != str(out.resolve())
             self.cache.dirty |= moved or self.cache.outputs != prepared.fingerprints
@@ -482,7 +480,7 @@ class Builder:
             if options.search and prepared.config.search:
                 problems += self._index_search(out, prepared, result)
         if self.persistent and self.cache.dirty:
-            save_cache(self.root, self.cache, keeping)
+            save_cache(self.root, self.cache)
             self.cache.dirty = False
         if self.persistent and prepared is not None and result.stats is not None:
             valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
@@ -492,10 +490,10 @@ class Builder:
         result.problems = sort_problems(problems)
         return result
 
-    def _keep(self, last: _Last) -> Callable[[], str]:
+    def _keep(self, last: _Last) -> str:
         """Keep ``last`` on disk for the next CLI build to patch, as the preview keeps it
-        in memory (``cache.keep_basis``). The memo keeps what each Article was made from
-        but its source and body, which an edit replaces (``model.remade``)."""
+        in memory; the name of its file, or "". The memo keeps what each Article was made
+        from but its source and body, which an edit replaces (``model.remade``)."""
         memo = {
             name: ((None, None, *inputs[2:]), article, photo)
             for name, (inputs, article, photo) in self.cache.articles.items()

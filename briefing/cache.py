@@ -14,7 +14,6 @@ cache shipped inside someone else's site is never unpickled.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import hmac
 import json
@@ -22,8 +21,6 @@ import os
 import pickle
 import secrets
 import shutil
-import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,34 +236,38 @@ def read_entries(site_root: Path, cache: BuildCache) -> None:
     cache.unread = {}
 
 
-def save(site_root: Path, cache: BuildCache, basis: Callable[[], str] | None = None) -> None:
+def save(site_root: Path, cache: BuildCache) -> None:
     """Write the shards whose entries changed, then the index that names them; a cache
-    that cannot be written only costs speed next time. ``basis``: waits for the basis
-    being kept meanwhile (``keep_basis``), and names its file."""
+    that cannot be written only costs speed next time."""
     key = _key()
     folder = cache_folder(site_root)
-    shards: dict[int, dict[str, dict[str, Any]]] = {}
-    files: dict[int, str] | None = None
     if cache.unread:
         # The entries were never read: those the build made (an edit it patched) are left
         # out, and the next full build, seeing the file changed since, makes them again.
-        files = cache.unread
-    else:
-        for name in PER_SOURCE:
-            for source, entry in getattr(cache, name).items():
-                entries = shards.setdefault(_shard(source), {field: {} for field in PER_SOURCE})
-                entries[name][source] = entry
         with contextlib.suppress(OSError):
-            files = _write_shards(folder, cache, shards, key)
-    if basis is not None:
-        cache.basis = basis()
-    if files is None:
+            _write_index(site_root, cache, cache.unread, key)
         return
+    shards: dict[int, dict[str, dict[str, Any]]] = {}
+    for name in PER_SOURCE:
+        for source, entry in getattr(cache, name).items():
+            entries = shards.setdefault(_shard(source), {field: {} for field in PER_SOURCE})
+            entries[name][source] = entry
+    files: dict[int, str] = {}
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        gitignore = folder.parent / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n", encoding="utf-8")
+        for shard, entries in shards.items():
+            known = cache.shards.get(shard)
+            if known is not None and known[1] == entries and (folder / known[0]).is_file():
+                files[shard] = known[0]
+                continue
+            payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+            files[shard] = f"shard-{shard:02d}-{digest(payload)}"
+            _write(folder / files[shard], payload, key)
         _write_index(site_root, cache, files, key)
     except OSError:
-        return
-    if cache.unread:
         return
     cache.shards = {shard: (files[shard], entries) for shard, entries in shards.items()}
     named = {*files.values(), cache.basis}
@@ -280,26 +281,6 @@ def save(site_root: Path, cache: BuildCache, basis: Callable[[], str] | None = N
         (site_root / CACHE_DIR / "build.pickle").unlink(missing_ok=True)  # the old layout
 
 
-def _write_shards(
-    folder: Path, cache: BuildCache, shards: dict[int, dict[str, dict[str, Any]]], key: bytes
-) -> dict[int, str]:
-    """Each shard's file, written anew when its entries changed."""
-    folder.mkdir(parents=True, exist_ok=True)
-    gitignore = folder.parent / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("*\n", encoding="utf-8")
-    files: dict[int, str] = {}
-    for shard, entries in shards.items():
-        known = cache.shards.get(shard)
-        if known is not None and known[1] == entries and (folder / known[0]).is_file():
-            files[shard] = known[0]
-            continue
-        payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
-        files[shard] = f"shard-{shard:02d}-{digest(payload)}"
-        _write(folder / files[shard], payload, key)
-    return files
-
-
 def _write_index(site_root: Path, cache: BuildCache, shards: dict[int, str], key: bytes) -> None:
     index = {name: getattr(cache, name) for name in WHOLE} | {"shards": shards}
     _write(cache_file(site_root), pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
@@ -308,40 +289,18 @@ def _write_index(site_root: Path, cache: BuildCache, shards: dict[int, str], key
 BASIS_FIELDS = ("last", "memo")
 
 
-def keep_basis(site_root: Path, basis: dict[str, Any]) -> Callable[[], str]:
-    """Keep what a build can patch the next one on (``build.Builder``) in a new file,
-    written by a forked process: pickling it takes as long as saving the rest of the
-    cache, which this process does meanwhile. Returns the wait for it, which gives the
-    file's name for ``BuildCache.basis``, or "" when it could not be written. The file is
+def keep_basis(site_root: Path, basis: dict[str, Any]) -> str:
+    """Keep what a build can patch the next one on (``build.Builder``) in a new file;
+    its name, for ``BuildCache.basis``, or "" when it could not be written. The file is
     only ever read through the index that names it, so it goes stale with it."""
     folder = cache_folder(site_root)
     name = f"basis-{secrets.token_hex(8)}"
-
-    def write() -> bool:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _write(folder / name, pickle.dumps(basis, pickle.HIGHEST_PROTOCOL), _key())
-        except (OSError, pickle.PicklingError):
-            return False
-        return True
-
-    if not hasattr(os, "fork") or threading.active_count() > 1:  # forking threads is unsafe
-        written = write()
-        return lambda: name if written else ""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        gc.disable()  # a collection would copy every page of the parent's heap
-        code = 1
-        try:
-            code = 0 if write() else 1
-        finally:
-            os._exit(code)
-
-    def wait() -> str:
-        _, status = os.waitpid(pid, 0)
-        return name if os.waitstatus_to_exitcode(status) == 0 else ""
-
-    return wait
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write(folder / name, pickle.dumps(basis, pickle.HIGHEST_PROTOCOL), _key())
+    except (OSError, pickle.PicklingError):
+        return ""
+    return name
 
 
 def load_basis(site_root: Path, name: str) -> dict[str, Any] | None:
