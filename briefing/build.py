@@ -442,7 +442,7 @@ class Builder:
         prepared: Prepared | None = None
         last, self._last = self._last, None
         if self.persistent and known:
-            last = self._kept()
+            last = self._kept(_shape(settings, discovered))
         patched = None
         try:
             with Publication(out, known) as publication:
@@ -471,7 +471,8 @@ class Builder:
                 sources, found_then = self._discovered, discovered[1]
                 self._last = _Last(settings, sources, found_then, prepared, list(problems))
             if self.persistent and patched is None:
-                self.cache.basis = self._keep(self._last) if self._last else ""
+                shape = _shape(settings, discovered)
+                self.cache.basis = self._keep(self._last, shape) if self._last else ""
                 self.cache.dirty = True
             moved = self.cache.out != str(out.resolve())
             self.cache.dirty |= moved or self.cache.outputs != prepared.fingerprints
@@ -490,18 +491,22 @@ class Builder:
         result.problems = sort_problems(problems)
         return result
 
-    def _keep(self, last: _Last) -> str:
+    def _keep(self, last: _Last, shape: str) -> str:
         """Keep ``last`` on disk for the next CLI build to patch, as the preview keeps it
-        in memory; the name of its file, or "". The memo keeps what each Article was made
-        from but its source and body, which an edit replaces (``model.remade``)."""
+        in memory; the name of its file, which says its ``_shape``, or "". The memo keeps
+        what each Article was made from but its source and body, which an edit replaces
+        (``model.remade``)."""
         memo = {
             name: ((None, None, *inputs[2:]), article, photo)
             for name, (inputs, article, photo) in self.cache.articles.items()
         }
-        return keep_basis(self.root, {"last": last, "memo": memo})
+        return keep_basis(self.root, shape, {"last": last, "memo": memo})
 
-    def _kept(self) -> _Last | None:
-        """The basis the last full build kept on disk."""
+    def _kept(self, shape: str) -> _Last | None:
+        """The basis the last full build kept on disk, if it has this ``_shape``: if not,
+        no patch could use it, and it is not even read (0.5 s at 10,000 articles)."""
+        if not self.cache.basis.startswith(f"basis-{shape}-"):
+            return None
         kept = load_basis(self.root, self.cache.basis)
         if kept is None or not isinstance(kept["memo"], dict):
             return None
@@ -716,6 +721,14 @@ def _whole(thing: object, kind: type[Kept]) -> TypeGuard[Kept]:
     """Whether ``thing`` is a ``kind`` with every field that ``kind`` has now: one pickled
     by an earlier shape of the code would fail only when the missing field is read."""
     return isinstance(thing, kind) and vars(thing).keys() == {f.name for f in fields(kind)}
+
+
+def _shape(settings: object, discovered: Discovered) -> str:
+    """What a patch needs to be as it was: the settings, and which files there are. A
+    file added or removed (the daily new story) makes the build a full one."""
+    sources, problems = discovered
+    names = (source.name for source in sources)
+    return digest(repr(settings), *names, *(problem.format() for problem in problems))[:16]
 
 
 def _stamp(source: SourceFile | None) -> StatKey | None:

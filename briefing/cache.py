@@ -289,12 +289,13 @@ def _write_index(site_root: Path, cache: BuildCache, shards: dict[int, str], key
 BASIS_FIELDS = ("last", "memo")
 
 
-def keep_basis(site_root: Path, basis: dict[str, Any]) -> str:
-    """Keep what a build can patch the next one on (``build.Builder``) in a new file;
-    its name, for ``BuildCache.basis``, or "" when it could not be written. The file is
-    only ever read through the index that names it, so it goes stale with it."""
+def keep_basis(site_root: Path, shape: str, basis: dict[str, Any]) -> str:
+    """Keep what a build can patch the next one on (``build.Builder``) in a new file,
+    named with its ``shape`` (the caller's digest of what it fits); its name, for
+    ``BuildCache.basis``, or "" when it could not be written. The file is only ever read
+    through the index that names it, so it goes stale with it."""
     folder = cache_folder(site_root)
-    name = f"basis-{secrets.token_hex(8)}"
+    name = f"basis-{shape}-{secrets.token_hex(8)}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _write(folder / name, pickle.dumps(basis, pickle.HIGHEST_PROTOCOL), _key())

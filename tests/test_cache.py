@@ -801,3 +801,17 @@ def test_a_no_cache_build_in_between_leaves_no_stale_page_behind(
     assert site.build("--no-cache").code == 0
     site.write("content/2026-03-16/storm.md", original)
     assert_same_as_clean(site, tmp_path)
+
+
+def test_a_build_after_a_story_was_added_does_not_even_read_the_kept_basis(
+    make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new file means a full build: reading the basis first would only cost time."""
+    site = make_site(FILES).built()
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the kept basis was read")
+
+    monkeypatch.setattr(build_module, "load_basis", refuse)
+    site.write("content/2026-03-17/new.md", article("Markets rally", "2026-03-17T10:00:00"))
+    assert_same_as_clean(site, tmp_path)
