@@ -7,6 +7,7 @@ discover -> parse -> select -> place -> render Markdown -> assemble -> plan -> c
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -496,11 +497,19 @@ class Builder:
         in memory; the name of its file, which says its ``_shape``, or "". The memo keeps
         what each Article was made from but its source and body, which an edit replaces
         (``model.remade``)."""
-        memo = {
-            name: ((None, None, *inputs[2:]), article, photo)
-            for name, (inputs, article, photo) in self.cache.articles.items()
-        }
-        return keep_basis(self.root, shape, {"last": last, "memo": memo})
+        # Neither the memo nor the pickle makes garbage, yet making them set off a full
+        # collection, walking the whole site for nothing: 0.35 s at 10,000 articles.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            memo = {
+                name: ((None, None, *inputs[2:]), article, photo)
+                for name, (inputs, article, photo) in self.cache.articles.items()
+            }
+            return keep_basis(self.root, shape, {"last": last, "memo": memo})
+        finally:
+            if collecting:
+                gc.enable()
 
     def _kept(self, shape: str) -> _Last | None:
         """The basis the last full build kept on disk, if it has this ``_shape``: if not,
