@@ -950,11 +950,14 @@ def _render_bodies(
 
     def current(source: ParsedSource) -> bool:
         entry = cache.bodies.get(source.name)
-        return (
-            entry is not None
-            and entry.digest == wanted[source.name]
-            and (not moved or all(resolver(source.name)(t) == r for t, r in entry.resolutions))
-        )
+        if entry is None or entry.digest != wanted[source.name]:
+            return False
+        # A link out of the site, or to the same page, resolves the same whatever moved.
+        inside = [(t, r) for t, r in entry.resolutions if r.site_path is not None or r.broken]
+        if not moved or not inside:
+            return True
+        resolve = resolver(source.name)
+        return all(resolve(target) == resolved for target, resolved in inside)
 
     todo = [source for source in sources if not current(source)]
     cache.dirty |= bool(todo) or len(sources) != len(cache.bodies)

@@ -815,3 +815,15 @@ def test_a_build_after_a_story_was_added_does_not_even_read_the_kept_basis(
     monkeypatch.setattr(build_module, "load_basis", refuse)
     site.write("content/2026-03-17/new.md", article("Markets rally", "2026-03-17T10:00:00"))
     assert_same_as_clean(site, tmp_path)
+
+
+def test_a_link_to_a_story_not_written_yet_works_once_it_is(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    xi = article("Xi visits Moscow", "2026-03-17T09:00:00", "See [the talks](talks.md).")
+    site = make_site({**FILES, "content/2026-03-17/xi.md": xi})
+    assert site.build().code == 0  # with a warning: the link leads nowhere yet
+    site.write("content/2026-03-17/talks.md", article("Talks begin", "2026-03-17T10:00:00"))
+    assert_same_as_clean(site, tmp_path)
+    link = site.page("2026/03/17/xi/").find("a", string="the talks")
+    assert link is not None and link["href"].endswith("/2026/03/17/talks/")
