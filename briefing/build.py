@@ -442,8 +442,9 @@ class Builder:
         problems = result.problems
         prepared: Prepared | None = None
         last, self._last = self._last, None
+        shape = _shape(settings, discovered) if self.persistent else ""
         if self.persistent and known:
-            last = self._kept(_shape(settings, discovered))
+            last = self._kept(shape)
         patched = None
         try:
             with Publication(out, known) as publication:
@@ -472,7 +473,6 @@ class Builder:
                 sources, found_then = self._discovered, discovered[1]
                 self._last = _Last(settings, sources, found_then, prepared, list(problems))
             if self.persistent and patched is None:
-                shape = _shape(settings, discovered)
                 self.cache.basis = self._keep(self._last, shape) if self._last else ""
                 self.cache.dirty = True
             moved = self.cache.out != str(out.resolve())
