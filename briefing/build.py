@@ -610,7 +610,13 @@ class Builder:
         md = self._markdown(config)
         links, assets = Links(config.base_url), set(basis.assets)
         if edited is None:
-            edited = [s for s in sources if _stamp(last.sources.get(s.name)) != s.stamp]
+            # Lent by discover (the preview) or stamped alike (a basis kept on disk).
+            edited = [
+                s
+                for s in sources
+                if (known := last.sources.get(s.name)) is not s
+                and (known is None or known.stamp != s.stamp)
+            ]
         edits: list[Edit] = []
         for source in edited:
             before, position = basis.places.get(source.name), basis.positions.get(source.name)
@@ -738,10 +744,6 @@ def _shape(settings: object, discovered: Discovered) -> str:
     sources, problems = discovered
     names = (source.name for source in sources)
     return digest(repr(settings), *names, *(problem.format() for problem in problems))[:16]
-
-
-def _stamp(source: SourceFile | None) -> StatKey | None:
-    return source.stamp if source is not None else None
 
 
 def _write_problem(out: Path, exc: OSError) -> ContentError:
