@@ -192,10 +192,14 @@ def _read(path: Path, key: bytes, fields: tuple[str, ...]) -> dict[str, Any] | N
 
 
 def _write(path: Path, payload: bytes, key: bytes) -> None:
-    """Atomically: a reader sees the old file or the new one, never half of one."""
+    write_atomically(path, _header() + hmac.digest(key, payload, "sha256") + payload)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A reader sees the old file or the new one, never half of one."""
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(_header() + hmac.digest(key, payload, "sha256") + payload)
+        temporary.write_bytes(data)
         temporary.replace(path)
     except OSError:
         # On a full disk, a half-written copy per failed build would only fill it more.
@@ -358,14 +362,9 @@ def load_state(site_root: Path) -> BuildState | None:
 
 def save_state(site_root: Path, state: BuildState | None) -> None:
     path = state_file(site_root)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
+    with contextlib.suppress(OSError):
         if state is None:
             path.unlink(missing_ok=True)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(asdict(state)), encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        write_atomically(path, json.dumps(asdict(state)).encode("utf-8"))

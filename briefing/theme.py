@@ -21,7 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 import briefing
-from briefing.cache import user_cache_folder
+from briefing.cache import user_cache_folder, write_atomically
 from briefing.config import SiteConfig
 from briefing.errors import ContentError, display_path
 
@@ -239,14 +239,9 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         data = bucket.bytecode_to_string()
         self._store[bucket.key] = data
         path = self._file(bucket.key)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:  # on failure the template is just compiled again next time
+        with contextlib.suppress(OSError):  # then it is just compiled again next time
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(data)
-            temporary.replace(path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+            write_atomically(path, data)
 
 
 _COMPILED = {True: _CompiledTemplates("site"), False: _CompiledTemplates("email")}
