@@ -144,14 +144,20 @@ def parse_yaml(
             # Newer libyaml stops at its own depth limit before ours is reached.
             message = f"{what} is nested more than {MAX_DEPTH} levels deep"
             return None, {}, [at_line(path, text, first_line, message)]
-        unclosed = _UNCLOSED.get(str(exc.context)) if exc.context_mark else None
-        if unclosed is not None:
+        where = exc.problem_mark or exc.context_mark
+        spot = (where.line, where.column) if where else None
+        unclosed = _UNCLOSED.get(str(exc.context))
+        opened = _runaway_quote(yaml_text, *spot) if spot else None
+        if unclosed is not None and exc.context_mark is not None:
             # The scanner only notices at the end of the text: point at where it opened.
-            mark, (problem, hint) = exc.context_mark, unclosed
+            spot, (problem, hint) = (exc.context_mark.line, exc.context_mark.column), unclosed
+        elif opened is not None:
+            spot, problem = opened, "the quote that starts here is not closed on its line"
+            hint = _UNCLOSED["while scanning a quoted scalar"][1]
         else:
-            mark, problem, hint = exc.problem_mark or exc.context_mark, "", _yaml_hint(exc)
-        line = first_line + mark.line if mark else None
-        column = mark.column + 1 if mark else None
+            problem, hint = "", _yaml_hint(exc)
+        line = first_line + spot[0] if spot else None
+        column = spot[1] + 1 if spot else None
         message = f"{what} is not valid YAML: {problem or exc.problem or exc.context}"
         return None, {}, [at_line(path, text, line, message, column=column, hint=hint)]
     except yaml.YAMLError as exc:
@@ -215,6 +221,22 @@ _UNCLOSED = {
         "end it with } on the same line, or write the fields on indented lines below",
     ),
 }
+
+
+def _runaway_quote(yaml_text: str, line: int, column: int) -> tuple[int, int] | None:
+    """A quoted value left open on its line runs on to the next quote mark, most often the
+    one that opens the next quoted value, and YAML only objects after it. When the text
+    just before the problem ends with a quote that closes one opened on an earlier line:
+    that line and the opening quote's column (0-based)."""
+    lines = yaml_text.split("\n")
+    before = lines[line][:column].rstrip() if line < len(lines) else ""
+    quote = before[-1:]
+    if quote not in ('"', "'") or before.count(quote) % 2 == 0:
+        return None
+    for number in range(line - 1, -1, -1):
+        if lines[number].count(quote) % 2:
+            return number, lines[number].rindex(quote)
+    return None
 
 
 def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:

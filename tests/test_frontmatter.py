@@ -88,6 +88,24 @@ def test_an_unclosed_quote_points_at_the_line_where_it_opens(make_site):
     assert '    | title: "Xi visits' in site.build().err.splitlines()
 
 
+def test_a_quote_left_open_until_the_next_quoted_value_points_at_where_it_opens(make_site):
+    # The quote on line 2 is closed by the first quote of line 3, and YAML only notices
+    # after it: the editor must be sent to line 2, where the mistake is.
+    text = '---\ntitle: "Xi visits\nsummary: "Talks in Moscow"\ndate: 2023-03-17\n---\n'
+    site = make_site({XI: text})
+    assert only_error(site) == (
+        f"{XI}:2:8: the front matter is not valid YAML: the quote that starts here is not "
+        "closed on its line"
+    )
+    assert "end the text with the same quote mark it starts with" in site.build().err
+
+
+def test_a_quoted_value_over_two_lines_is_still_valid_yaml(make_site):
+    text = '---\ntitle: "Xi visits\n  Moscow"\ndate: 2023-03-17\n---\n\nBody.\n'
+    site = make_site({XI: text})
+    assert site.build().code == 0
+
+
 def test_an_unclosed_list_points_at_the_line_where_it_opens(make_site):
     site = make_site({XI: "---\ntitle: Xi\ntags: [china, russia\ndate: 2023-03-17\n---\n"})
     assert only_error(site) == (
