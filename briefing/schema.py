@@ -24,6 +24,8 @@ NOT_A_DATE_FORMAT = "not in a date format"
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _SLUG = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
+_ONE_ONLY = {"section": "an article is in one section: keep one here, and put the others in tags"}
+"""Fields an editor may write as a list by mistake, and what to do instead."""
 
 
 def yaml12(value: Any) -> Any:
@@ -96,7 +98,8 @@ class FieldReader:
             return default
         if isinstance(value, (list, dict)):
             kind = "a list" if isinstance(value, list) else "a set of fields"
-            self.problem(key, f"{self.name(key)} should be text, not {kind}", "quote the value")
+            hint = _ONE_ONLY.get(self.name(key), "quote the value")
+            self.problem(key, f"{self.name(key)} should be text, not {kind}", hint)
             return default
         text = str(value).strip()
         if required and not text:

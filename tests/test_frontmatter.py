@@ -172,6 +172,12 @@ def test_a_date_that_is_a_list_or_mapping_says_it_should_be_text(make_site, valu
     assert error.startswith(f"{XI}:3: date should be text, not {kind}")
 
 
+def test_two_sections_as_a_list_says_to_keep_one_and_use_tags(make_site):
+    site = make_site({XI: article("Xi", section="[World, Politics]")})
+    assert only_error(site).startswith(f"{XI}:4: section should be text, not a list")
+    assert "keep one here, and put the others in tags" in site.build().err
+
+
 def test_a_date_in_the_updated_field_is_checked_too(make_site):
     error = only_error(make_site({XI: article("Xi", date="2023-03-17", updated="yesterday")}))
     assert error.startswith(f'{XI}:4: updated: "yesterday" is not a date')
