@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # annotations only: parsing needs ``digest`` from here
     from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 9
+FORMAT = 10
 """Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 

@@ -133,7 +133,7 @@ class Linked:
     published as a hard link rather than a copy, which for a site's photos saves both the
     time and the disk space of a second copy. A copy when linking is not possible."""
 
-    file: Path
+    file: str
 
 
 Content = bytes | Path | Linked | Keep
@@ -349,7 +349,7 @@ def _same(previous: Path, content: Content) -> bool:
         return True
     if isinstance(content, bytes):
         return stat.st_size == len(content) and previous.read_bytes() == content
-    file = content.file if isinstance(content, Linked) else content
+    file = Path(content.file) if isinstance(content, Linked) else content
     try:
         source = file.stat()
     except OSError:
