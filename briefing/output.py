@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.urls import safe_join
+from briefing.urls import checked, safe_join
 
 MARKER = ".briefing-output"
 """Written in every output folder; briefing only ever replaces folders that carry it."""
@@ -172,7 +172,8 @@ class Publication:
         finish_interrupted(out)
         self.previous = previous if previous is not None and (out / MARKER).is_file() else None
         self.staging.mkdir()
-        self._made: set[Path] = {self.staging}
+        self._staging = os.fspath(self.staging)
+        self._made = {self._staging}
         self._folder = os.fspath(out)
         self._written: list[str] = []
         self._kept = 0
@@ -186,22 +187,22 @@ class Publication:
 
     def add(self, name: str, content: Content) -> None:
         """Stage one file of the new site (KEEP: the one already in ``out``)."""
+        # Strings, not Paths, from here on: this runs for every file of the site.
+        previous = os.path.join(self._folder, checked(name))
         if self.previous is not None:
             if isinstance(content, Keep):
-                # Strings, not Paths: this runs for every unchanged file of the site.
-                if not os.path.isfile(os.path.join(self._folder, name)):
+                if not os.path.isfile(previous):
                     raise FileNotFoundError(self.out / name)
                 self._kept += 1
-            elif isinstance(content, bytes) and _same(self.out / name, content):
+            elif isinstance(content, bytes) and _same(previous, content):
                 self._kept += 1
             else:
-                _write(self.staging, name, content, self._made)
+                _write(self._staging, name, content, self._made)
                 self._written.append(name)
             return
-        previous = self.out / name
         if isinstance(content, Keep) or _same(previous, content):
             # Unchanged: a hard link keeps the file's modification time for rsync.
-            target = _staged(self.staging, name, self._made)
+            target = _staged(self._staging, name, self._made)
             try:
                 os.link(previous, target)
                 self._kept += 1
@@ -212,7 +213,7 @@ class Publication:
                     self._kept += 1
                     return
         assert not isinstance(content, Keep)
-        _write(self.staging, name, content, self._made)
+        _write(self._staging, name, content, self._made)
         self._written.append(name)
 
     def commit(self, names: Collection[str]) -> WriteStats:
@@ -271,19 +272,21 @@ def finish_interrupted(out: Path) -> None:
             shutil.rmtree(leftover)
 
 
-def _staged(staging: Path, name: str, made: set[Path]) -> Path:
+def _staged(staging: str, name: str, made: set[str]) -> str:
     """Where ``name`` goes in the staging folder, its folder made (once: ``made``)."""
-    target = safe_join(staging, name)
-    if target.parent not in made:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        made.add(target.parent)
+    target = os.path.join(staging, checked(name))
+    folder = os.path.dirname(target)
+    if folder not in made:
+        os.makedirs(folder, exist_ok=True)
+        made.add(folder)
     return target
 
 
-def _write(staging: Path, name: str, content: bytes | Path | Linked, made: set[Path]) -> None:
+def _write(staging: str, name: str, content: bytes | Path | Linked, made: set[str]) -> None:
     target = _staged(staging, name, made)
     if isinstance(content, bytes):
-        target.write_bytes(content)
+        with open(target, "wb") as file:
+            file.write(content)
     elif isinstance(content, Linked):
         try:
             os.link(content.file, target)
@@ -340,23 +343,28 @@ def _check_writable(out: Path, targets: Collection[Path]) -> None:
             folder = folder.parent
 
 
-def _same(previous: Path, content: Content) -> bool:
+def _same(previous: str, content: Content) -> bool:
     try:
-        stat = previous.stat()
+        stat = os.stat(previous)
     except OSError:
         return False
     if isinstance(content, Keep):
         return True
     if isinstance(content, bytes):
-        return stat.st_size == len(content) and previous.read_bytes() == content
-    file = Path(content.file) if isinstance(content, Linked) else content
+        return stat.st_size == len(content) and _bytes(previous) == content
+    file = content.file if isinstance(content, Linked) else content
     try:
-        source = file.stat()
+        source = os.stat(file)
     except OSError:
         return False
     if (stat.st_dev, stat.st_ino) == (source.st_dev, source.st_ino):
         return True
-    return stat.st_size == source.st_size and previous.read_bytes() == file.read_bytes()
+    return stat.st_size == source.st_size and _bytes(previous) == _bytes(file)
+
+
+def _bytes(file: str | Path) -> bytes:
+    with open(file, "rb") as opened:
+        return opened.read()
 
 
 def _removed(out: Path, files: Collection[str]) -> list[str]:
