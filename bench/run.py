@@ -263,14 +263,18 @@ def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str
         colds, hugo_colds = [], []
         for _ in range(repeat):
             # Taken in turns, so both see the VM as it is at the time.
+            # Cold: --no-cache still reuses processed photos, so they go too.
             shutil.rmtree(workdir / "public", ignore_errors=True)
+            shutil.rmtree(workdir / ".briefing-cache", ignore_errors=True)
             colds.append(timed([*briefing, "--no-cache"], workdir))
             if hugo:
                 shutil.rmtree(workdir / "hugo-public", ignore_errors=True)
                 command = [hugo, "--quiet", "-d", str(workdir / "hugo-public")]
                 hugo_colds.append(timed(command, hugo_site))
         cold = _median(colds)
+        # The first build of a fresh clone: nothing processed yet.
         shutil.rmtree(workdir / "public")
+        shutil.rmtree(workdir / ".briefing-cache", ignore_errors=True)
         first = timed(briefing, workdir)
         nochange = timed(briefing, workdir).seconds
         edits = []

@@ -79,7 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     site_options(build_cmd)
     build_cmd.add_argument("--out", type=Path, help="the output folder (default: SITE/public)")
     build_cmd.add_argument(
-        "--no-cache", action="store_true", help="ignore and do not update .briefing-cache/"
+        "--no-cache",
+        action="store_true",
+        help="build without the build cache (processed photos are still reused: "
+        "`briefing clean` removes them)",
     )
 
     clean_cmd = commands.add_parser("clean", help="remove the build cache (.briefing-cache/)")
