@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from briefing import __version__
 from briefing.cache import (
+    BUILD,
     CACHE_DIR,
     BodyEntry,
     BuildCache,
@@ -379,12 +380,27 @@ class Builder:
     """Builds one site again and again, each time redoing only what changed since the last
     build. The CLI keeps its memory in ``.briefing-cache/``; the preview server keeps one
     Builder in memory for its whole life, and patches its last site when a save changed
-    only what articles say, not where they go (the usual save while writing)."""
+    only what articles say, not where they go (the usual save while writing).
 
-    def __init__(self, root: Path, options: BuildOptions, *, persistent: bool = False) -> None:
+    ``persistent``: the next build reads and writes the cache's ``store``. ``resident``:
+    the builder builds again in this process (the preview), so it needs the site in
+    memory and never takes the shortcut of a build with nothing to do, which returns
+    without one; that shortcut's ``state.json`` is left to the CLI."""
+
+    def __init__(
+        self,
+        root: Path,
+        options: BuildOptions,
+        *,
+        persistent: bool = False,
+        store: str = BUILD,
+        resident: bool = False,
+    ) -> None:
         self.root = root
         self.options = options
         self.persistent = persistent
+        self.store = store
+        self.resident = resident
         self.cache = BuildCache()
         self._last: _Last | None = None
         self._discovered: dict[str, SourceFile] = {}
@@ -426,13 +442,15 @@ class Builder:
             discovered = discover(self.root, self.root / "content", self._discovered)
             self._discovered = {source.name: source for source in discovered[0]}
         settings = self._settings(options)
-        inputs = self._inputs(settings, out, discovered) if self.persistent else ""
+        remembers = self.persistent and not self.resident
+        inputs = self._inputs(settings, out, discovered) if remembers else ""
         if self.persistent:
-            state = load_state(self.root)
+            state = load_state(self.root) if remembers else None
             if state is not None and self._unchanged(state, inputs, options, out):
                 warnings = [ContentError(**w) for w in state.warnings]
                 return BuildResult(warnings, pages=state.pages)
-            self.cache = load_cache(self.root, entries=False)  # read when a full build runs
+            # The entries are read when a full build runs.
+            self.cache = load_cache(self.root, entries=False, store=self.store)
         if not self.cache.stamp or output_stamp(out) != self.cache.stamp:
             # The output is gone, foreign, or written since by a build that did not tell
             # the cache (``--no-cache``): nothing in it is known to be right.
@@ -451,7 +469,7 @@ class Builder:
                 if last is not None and last.settings == settings and known:
                     patched = self._patch(last, options, discovered, edited, known, publication.add)
                 if patched is None:
-                    read_entries(self.root, self.cache)
+                    read_entries(self.root, self.cache, self.store)
                 prepared, found = patched or prepare(
                     self.root, options, self.cache, discovered, publication.add
                 )
@@ -482,15 +500,23 @@ class Builder:
             if options.search and prepared.config.search:
                 problems += self._index_search(out, prepared, result)
         if self.persistent and self.cache.dirty:
-            save_cache(self.root, self.cache)
+            save_cache(self.root, self.cache, self.store)
             self.cache.dirty = False
-        if self.persistent and prepared is not None and result.stats is not None:
+        if remembers and prepared is not None and result.stats is not None:
             valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
             said = tuple(p.as_dict() for p in problems if p.warning)
             state = BuildState(inputs, self.cache.stamp, valid_until, result.pages, said)
             save_state(self.root, state)
         result.problems = sort_problems(problems)
         return result
+
+    def save(self) -> None:
+        """Write the cache this builder holds to its store, when it changed since read.
+        For a resident builder on its way out: its builds since the first stayed in
+        memory, and the output has moved on from what the store says."""
+        if self.cache.dirty:
+            save_cache(self.root, self.cache, self.store)
+            self.cache.dirty = False
 
     def _keep(self, last: _Last, shape: str) -> str:
         """Keep ``last`` on disk for the next CLI build to patch, as the preview keeps it
@@ -506,7 +532,7 @@ class Builder:
                 name: ((None, None, *inputs[2:]), article, photo)
                 for name, (inputs, article, photo) in self.cache.articles.items()
             }
-            return keep_basis(self.root, shape, {"last": last, "memo": memo})
+            return keep_basis(self.root, shape, {"last": last, "memo": memo}, self.store)
         finally:
             if collecting:
                 gc.enable()
@@ -516,7 +542,7 @@ class Builder:
         no patch could use it, and it is not even read (0.5 s at 10,000 articles)."""
         if not self.cache.basis.startswith(f"basis-{shape}-"):
             return None
-        kept = load_basis(self.root, self.cache.basis)
+        kept = load_basis(self.root, self.cache.basis, self.store)
         if kept is None or not isinstance(kept["memo"], dict):
             return None
         last: object = kept["last"]

@@ -156,13 +156,18 @@ def _header() -> bytes:
     return f"briefing-cache {FORMAT} {__version__}\n".encode()
 
 
-def cache_folder(site_root: Path) -> Path:
-    return site_root / CACHE_DIR / "build"
+BUILD = "build"
+"""The store of ``briefing build``; the preview keeps its own (its output and options
+differ), so neither invalidates the other's."""
 
 
-def cache_file(site_root: Path) -> Path:
+def cache_folder(site_root: Path, store: str = BUILD) -> Path:
+    return site_root / CACHE_DIR / store
+
+
+def cache_file(site_root: Path, store: str = BUILD) -> Path:
     """The index: the whole-site fields, and which shard files hold the rest."""
-    return cache_folder(site_root) / "index"
+    return cache_folder(site_root, store) / "index"
 
 
 def shard_files(site_root: Path) -> list[Path]:
@@ -208,27 +213,27 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def load(site_root: Path, *, entries: bool = True) -> BuildCache:
+def load(site_root: Path, *, entries: bool = True, store: str = BUILD) -> BuildCache:
     """The cache, or an empty one when it is missing, foreign, stale or damaged. A damaged
     or missing shard only loses its own entries: their files are read and rendered again.
     ``entries=False``: only the index, for a build that may need no per-file entry at all
     (``read_entries`` reads them when it does)."""
     with collector_paused():
-        index = _read(cache_file(site_root), _key(), (*WHOLE, "shards"))
+        index = _read(cache_file(site_root, store), _key(), (*WHOLE, "shards"))
     shapes = {"link_targets": str, "outputs": dict, "shards": dict}
     shapes |= {name: str for name in ("out", "stamp", "basis")}
     if index is None or not all(isinstance(index[k], t) for k, t in shapes.items()):
         return BuildCache()
     cache = BuildCache(**{name: index[name] for name in WHOLE}, unread=index["shards"])
     if entries:
-        read_entries(site_root, cache)
+        read_entries(site_root, cache, store)
     return cache
 
 
-def read_entries(site_root: Path, cache: BuildCache) -> None:
+def read_entries(site_root: Path, cache: BuildCache, store: str = BUILD) -> None:
     """Read the shards the index named that are not read yet."""
     key = _key()
-    folder = cache_folder(site_root)
+    folder = cache_folder(site_root, store)
     with collector_paused():
         for shard, file in cache.unread.items():
             entries = _read(folder / str(file), key, PER_SOURCE)
@@ -240,16 +245,16 @@ def read_entries(site_root: Path, cache: BuildCache) -> None:
     cache.unread = {}
 
 
-def save(site_root: Path, cache: BuildCache) -> None:
+def save(site_root: Path, cache: BuildCache, store: str = BUILD) -> None:
     """Write the shards whose entries changed, then the index that names them; a cache
     that cannot be written only costs speed next time."""
     key = _key()
-    folder = cache_folder(site_root)
+    folder = cache_folder(site_root, store)
     if cache.unread:
         # The entries were never read: those the build made (an edit it patched) are left
         # out, and the next full build, seeing the file changed since, makes them again.
         with contextlib.suppress(OSError):
-            _write_index(site_root, cache, cache.unread, key)
+            _write_index(folder, cache, cache.unread, key)
         return
     shards: dict[int, dict[str, dict[str, Any]]] = {}
     for name in PER_SOURCE:
@@ -259,7 +264,7 @@ def save(site_root: Path, cache: BuildCache) -> None:
     files: dict[int, str] = {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        gitignore = folder.parent / ".gitignore"
+        gitignore = site_root / CACHE_DIR / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n", encoding="utf-8")
         for shard, entries in shards.items():
@@ -270,7 +275,7 @@ def save(site_root: Path, cache: BuildCache) -> None:
             payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
             files[shard] = f"shard-{shard:02d}-{digest(payload)}"
             _write(folder / files[shard], payload, key)
-        _write_index(site_root, cache, files, key)
+        _write_index(folder, cache, files, key)
     except OSError:
         return
     cache.shards = {shard: (files[shard], entries) for shard, entries in shards.items()}
@@ -285,20 +290,20 @@ def save(site_root: Path, cache: BuildCache) -> None:
         (site_root / CACHE_DIR / "build.pickle").unlink(missing_ok=True)  # the old layout
 
 
-def _write_index(site_root: Path, cache: BuildCache, shards: dict[int, str], key: bytes) -> None:
+def _write_index(folder: Path, cache: BuildCache, shards: dict[int, str], key: bytes) -> None:
     index = {name: getattr(cache, name) for name in WHOLE} | {"shards": shards}
-    _write(cache_file(site_root), pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
+    _write(folder / "index", pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
 
 
 BASIS_FIELDS = ("last", "memo")
 
 
-def keep_basis(site_root: Path, shape: str, basis: dict[str, Any]) -> str:
+def keep_basis(site_root: Path, shape: str, basis: dict[str, Any], store: str = BUILD) -> str:
     """Keep what a build can patch the next one on (``build.Builder``) in a new file,
     named with its ``shape`` (the caller's digest of what it fits); its name, for
     ``BuildCache.basis``, or "" when it could not be written. The file is only ever read
     through the index that names it, so it goes stale with it."""
-    folder = cache_folder(site_root)
+    folder = cache_folder(site_root, store)
     name = f"basis-{shape}-{secrets.token_hex(8)}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -308,11 +313,11 @@ def keep_basis(site_root: Path, shape: str, basis: dict[str, Any]) -> str:
     return name
 
 
-def load_basis(site_root: Path, name: str) -> dict[str, Any] | None:
+def load_basis(site_root: Path, name: str, store: str = BUILD) -> dict[str, Any] | None:
     if not name:
         return None
     with collector_paused():
-        return _read(cache_folder(site_root) / name, _key(), BASIS_FIELDS)
+        return _read(cache_folder(site_root, store) / name, _key(), BASIS_FIELDS)
 
 
 def clean(site_root: Path) -> bool:

@@ -28,6 +28,8 @@ from briefing.watch import Debouncer, SiteWatcher, describe, polling_hint
 from briefing.workers import default_workers
 
 PREVIEW_DIR = Path(".briefing-cache") / "preview" / "site"
+PREVIEW_STORE = "preview/build"
+"""The preview's own build cache, in ``.briefing-cache/``."""
 SETTLE_EVERY = 25
 """Builds between full collections of the session's memory."""
 
@@ -70,6 +72,8 @@ class Preview:
         self._builds = 0
         self._stopped = threading.Event()
         self._builder: Builder | None = None
+        self._building = threading.Lock()
+        """Held by each build, and by ``stop`` while it saves the cache."""
         self._httpd: PreviewHTTPServer | None = None
         self._serving: threading.Thread | None = None
 
@@ -103,11 +107,18 @@ class Preview:
         # The first build is the big one. Until the watcher and server threads start, this
         # is the only thread (unless the caller has its own), so forking workers is safe.
         alone = threading.active_count() == 1
+        # It starts from the last session's cache (a store of its own: the output and
+        # options differ from the CLI's), and the rest stay in memory.
         self._builder = Builder(
-            self.root, replace(options, workers=default_workers() if alone else 1)
+            self.root,
+            replace(options, workers=default_workers() if alone else 1),
+            persistent=True,
+            store=PREVIEW_STORE,
+            resident=True,
         )
         self.rebuild([])
         self._builder.options = options
+        self._builder.persistent = False
         try:
             self.watcher.start()
         except OSError as exc:
@@ -136,6 +147,11 @@ class Preview:
                 self._serving.join(timeout=5)
             self._httpd.close_connections()
             self._httpd.server_close()
+        if self._builder is not None:
+            with self._building:
+                # What the output now holds: without it, the next session would not trust
+                # one page of it after a single save, and render all of them again.
+                self._builder.save()
 
     def wait(self) -> None:
         """Block until ``stop`` is called; Ctrl-C interrupts the wait."""
@@ -160,7 +176,8 @@ class Preview:
         assert self._builder is not None
         started = time.perf_counter()
         try:
-            result = self._builder.build(now=self.clock(), changed=changed)
+            with self._building:
+                result = self._builder.build(now=self.clock(), changed=changed)
         except Exception as exc:
             traceback.print_exc()
             failure = ContentError(

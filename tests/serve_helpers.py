@@ -113,8 +113,9 @@ class Running:
 
 @contextlib.contextmanager
 def running(root: Path, **options: object) -> Iterator[Running]:
-    """A preview of ``root`` on a free port of 127.0.0.1, stopped when the block ends."""
-    settings = PreviewOptions(port=0, **options)  # type: ignore[arg-type]
+    """A preview of ``root`` on 127.0.0.1 (a free port unless ``port`` is given), stopped
+    when the block ends."""
+    settings = PreviewOptions(**{"port": 0, **options})  # type: ignore[arg-type]
     holder: list[Running] = []
 
     def say(line: str) -> None:

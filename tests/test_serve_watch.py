@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import snapshot
 from serve_helpers import DAY, Running, article, running, wait_until, write, write_site
 
+import briefing.build
 from briefing.build import BuildOptions, build
+from briefing.render import PlannedPage
 from briefing.watch import Debouncer, SiteWatcher
 
 STORY = f"content/{DAY}/story.md"
@@ -235,3 +239,59 @@ def test_a_save_the_watcher_did_not_report_still_reaches_the_pages(site: Path) -
         server.preview.rebuild([STORY])
         assert "Named by the watcher." in server.page_text(STORY_PAGE)
         assert "Never reported." in server.page_text(f"{DAY.replace('-', '/')}/other/")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The site path of every page rendered from now on (a small site renders in process)."""
+    rendered: list[str] = []
+    render = briefing.build.render
+
+    def counted(theme: Any, site: Any, context: Any, page: PlannedPage) -> str:
+        rendered.append(page.path)
+        return render(theme, site, context, page)
+
+    monkeypatch.setattr(briefing.build, "render", counted)
+    return rendered
+
+
+def test_a_restarted_preview_starts_where_the_last_session_ended_and_renders_nothing(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An editor stops the preview after some saves and starts it again the next morning:
+    # at 10,000 articles, starting from nothing took 28 s; from the last session, 1 s.
+    port = _free_port()  # the same address as last time, as with the default port
+    with running(site, port=port) as first:
+        builds = first.settle()
+        write(site, STORY, article("Harbour reopens", "The cranes are back, all of them."))
+        assert first.wait_for_build(builds)
+        first.settle()
+    rendered = _count_renders(monkeypatch)
+    with running(site, port=port) as second:
+        second.settle()
+        assert "all of them" in second.page_text(STORY_PAGE)
+        assert rendered == []
+        builds = second.settle()
+        write(site, STORY, article("Harbour reopens", "The cranes are back, most of them."))
+        assert second.wait_for_build(builds)
+        assert wait_until(lambda: "most of them" in second.page_text(STORY_PAGE))
+        assert STORY_PAGE in rendered
+
+
+def test_a_restarted_preview_shows_what_changed_while_it_was_stopped(site: Path) -> None:
+    port = _free_port()
+    with running(site, port=port) as first:
+        first.settle()
+    write(site, STORY, article("Harbour shut again", "The cranes left."))
+    write(site, f"content/{DAY}/new.md", article("Ferry returns", "On Sunday."))
+    with running(site, port=port) as second:
+        second.settle()
+        assert "The cranes left." in second.page_text(STORY_PAGE)
+        edition = second.page_text(EDITION_PAGE)
+        assert "Harbour shut again" in edition
+        assert "Ferry returns" in edition
