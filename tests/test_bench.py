@@ -35,6 +35,8 @@ def test_benchmark_builds_a_small_synthetic_briefing_and_reports_every_figure(
         "one_edit_rebuild_s",
         "preview_one_edit_s",
         "preview_save_to_written_s",
+        "preview_first_start_s",
+        "preview_restart_s",
         "search_index_s",
         "peak_rss_mb",
     ):
