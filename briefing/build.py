@@ -204,23 +204,27 @@ def prepare(
     """Every stage but putting the site in place. Each output file is handed to ``write``
     as soon as it is made (unless an error has already been found), so writing overlaps
     rendering. With a ``cache``, work whose inputs did not change is reused, and the cache
-    is updated with this build's results. Without one (``briefing check``) photos are
-    processed in a scratch folder that is gone on return, so the result is for checking,
-    not for publishing."""
+    is updated with this build's results. Without one (``briefing check``) photos the
+    builds have not processed yet are processed in a scratch folder that is gone on
+    return, so the result is for checking, not for publishing."""
+    photos = root / CACHE_DIR / "images"
     if cache is None:
         with tempfile.TemporaryDirectory(prefix="briefing-check-") as scratch:
-            return _prepare(root, options, BuildCache(), Path(scratch), discovered, write)
-    return _prepare(root, options, cache, root / CACHE_DIR / "images", discovered, write)
+            return _prepare(root, options, BuildCache(), (Path(scratch), photos), discovered, write)
+    return _prepare(root, options, cache, (photos, None), discovered, write)
 
 
 def _prepare(
     root: Path,
     options: BuildOptions,
     cache: BuildCache,
-    image_dir: Path,
+    image_dirs: tuple[Path, Path | None],
     discovered: Discovered | None,
     write: Write | None,
 ) -> tuple[Prepared | None, list[ContentError]]:
+    """``image_dirs``: where photos are processed, and a store of processed photos to
+    reuse without writing to it."""
+    image_dir = image_dirs[0]
     config, problems = load_config(root)
     if config is None:
         return None, problems
@@ -250,7 +254,7 @@ def _prepare(
         "photos",
         (repr(config.images), stat_key(image_dir), [(a.name, a.stamp) for a in photos]),
         lambda: _process_images(
-            image_dir, config, photos, cache, options.workers, _stage(options, "Processing photos")
+            image_dirs, config, photos, cache, options.workers, _stage(options, "Processing photos")
         ),
     )
     refs = _picture_refs(pictures, Links(config.base_url), cache)
@@ -874,7 +878,7 @@ def _render_pages(
 
 
 def _process_images(
-    cache_dir: Path,
+    image_dirs: tuple[Path, Path | None],
     config: SiteConfig,
     photos: list[SourceFile],
     cache: BuildCache,
@@ -886,6 +890,7 @@ def _process_images(
     A photo whose file is unchanged since the last build is not even read again.
     """
     settings = repr(config.images)
+    cache_dir, shared = image_dirs
 
     def known(source: SourceFile) -> Picture | str | None:
         entry = cache.pictures.get(source.name)
@@ -899,7 +904,12 @@ def _process_images(
     def one(source: SourceFile) -> Picture | str:
         try:
             return process_image(
-                source.path, source.name, asset_path(source.name), config.images, cache_dir
+                source.path,
+                source.name,
+                asset_path(source.name),
+                config.images,
+                cache_dir,
+                shared=shared,
             )
         except ImageProblem as problem:
             return str(problem)

@@ -70,15 +70,24 @@ def variant_path(site_path: str, width: int | None, image_format: str) -> str:
 
 
 def process(
-    source: Path, name: str, site_path: str, settings: ImageSettings, cache_dir: Path
+    source: Path,
+    name: str,
+    site_path: str,
+    settings: ImageSettings,
+    cache_dir: Path,
+    *,
+    shared: Path | None = None,
 ) -> Picture:
-    """Process one photo, or reuse the processed files of an identical one."""
+    """Process one photo, or reuse the processed files of an identical one: in
+    ``cache_dir``, or in ``shared``, a store that is read but never written (the build's,
+    for ``briefing check``, which writes nothing)."""
     data = source.read_bytes()
     key = digest(data, repr(settings), str(FORMAT_VERSION))
     folder = cache_dir / key[:2] / key
-    found = _cached(name, site_path, folder)
-    if found is not None:
-        return found
+    for store in (shared, cache_dir) if shared is not None else (cache_dir,):
+        found = _cached(name, site_path, store / key[:2] / key)
+        if found is not None:
+            return found
     # Made in a private folder and renamed into place: the same photo may be processed
     # by two workers (or two builds) at once, and neither may see the other half-done.
     scratch = folder.with_name(f"{key}.{os.getpid()}.{secrets.token_hex(4)}")
