@@ -448,11 +448,12 @@ class Builder:
         settings = self._settings(options)
         remembers = self.persistent and not self.resident
         inputs = self._inputs(settings, out, discovered) if remembers else ""
-        if self.persistent:
-            state = load_state(self.root) if remembers else None
+        if remembers:
+            state = load_state(self.root)
             if state is not None and self._unchanged(state, inputs, options, out):
                 warnings = [ContentError(**w) for w in state.warnings]
                 return BuildResult(warnings, pages=state.pages)
+        if self.persistent:
             # The entries are read when a full build runs.
             self.cache = load_cache(self.root, entries=False, store=self.store)
         if not self.cache.stamp or output_stamp(out) != self.cache.stamp:
@@ -503,9 +504,8 @@ class Builder:
             self.cache.outputs = prepared.fingerprints
             if options.search and prepared.config.search:
                 problems += self._index_search(out, prepared, result)
-        if self.persistent and self.cache.dirty:
-            save_cache(self.root, self.cache, self.store)
-            self.cache.dirty = False
+        if self.persistent:
+            self.save()
         if remembers and prepared is not None and result.stats is not None:
             valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
             said = tuple(p.as_dict() for p in problems if p.warning)
@@ -515,18 +515,19 @@ class Builder:
         return result
 
     def save(self) -> None:
-        """Write the cache this builder holds to its store, when it changed since read.
-        For a resident builder on its way out: its builds since the first stayed in
-        memory, and the output has moved on from what the store says."""
+        """Write the cache this builder holds to its store, when it changed since read:
+        after each persistent build, and for a resident builder on its way out (its
+        builds since the first stayed in memory, and the output has moved on from what
+        the store says)."""
         if self.cache.dirty:
             save_cache(self.root, self.cache, self.store)
             self.cache.dirty = False
 
     def _keep(self, last: _Last, shape: str) -> str:
-        """Keep ``last`` on disk for the next CLI build to patch, as the preview keeps it
-        in memory; the name of its file, which says its ``_shape``, or "". The memo keeps
-        what each Article was made from but its source and body, which an edit replaces
-        (``model.remade``)."""
+        """Keep ``last`` in the store for the next build from it to patch (the CLI's next
+        run, the preview's next session); the name of its file, which says its
+        ``_shape``, or "". The memo keeps what each Article was made from but its source
+        and body, which an edit replaces (``model.remade``)."""
         # Neither the memo nor the pickle makes garbage, yet making them set off a full
         # collection, walking the whole site for nothing: 0.35 s at 10,000 articles.
         collecting = gc.isenabled()

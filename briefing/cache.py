@@ -85,7 +85,7 @@ class BuildCache:
     stamp: str = ""
     """The output's mark (``output.output_stamp``) when ``outputs`` was last true of it."""
     basis: str = ""
-    """The file keeping the last full build's basis (see ``save_basis``), or ""."""
+    """The file keeping the last full build's basis (see ``keep_basis``), or ""."""
 
     shards: dict[int, tuple[str, dict[str, dict[str, Any]]]] = field(
         default_factory=dict, repr=False

@@ -84,7 +84,7 @@ def process(
     data = source.read_bytes()
     key = digest(data, repr(settings), str(FORMAT_VERSION))
     folder = cache_dir / key[:2] / key
-    for store in (shared, cache_dir) if shared is not None else (cache_dir,):
+    for store in filter(None, (shared, cache_dir)):
         found = _cached(name, site_path, store / key[:2] / key)
         if found is not None:
             return found

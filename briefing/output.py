@@ -273,8 +273,9 @@ def finish_interrupted(out: Path) -> None:
 
 
 def _staged(staging: str, name: str, made: set[str]) -> str:
-    """Where ``name`` goes in the staging folder, its folder made (once: ``made``)."""
-    target = os.path.join(staging, checked(name))
+    """Where ``name`` (``checked`` by ``add``) goes in the staging folder, its folder made
+    (once: ``made``)."""
+    target = os.path.join(staging, name)
     folder = os.path.dirname(target)
     if folder not in made:
         os.makedirs(folder, exist_ok=True)
