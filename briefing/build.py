@@ -469,6 +469,7 @@ class Builder:
         if self.persistent and known:
             last = self._kept(shape)
         patched = None
+        keeping: _Last | None = None
         try:
             with Publication(out, known) as publication:
                 if last is not None and last.settings == settings and known:
@@ -496,8 +497,10 @@ class Builder:
                 sources, found_then = self._discovered, discovered[1]
                 self._last = _Last(settings, sources, found_then, prepared, list(problems))
             if self.persistent and patched is None:
-                self.cache.basis = self._keep(self._last, shape) if self._last else ""
+                # A full build: the basis on disk is the last full build's, replaced below.
+                self.cache.basis = ""
                 self.cache.dirty = True
+                keeping = self._last
             moved = self.cache.out != str(out.resolve())
             self.cache.dirty |= moved or self.cache.outputs != prepared.fingerprints
             self.cache.out = str(out.resolve())
@@ -505,7 +508,12 @@ class Builder:
             if options.search and prepared.config.search:
                 problems += self._index_search(out, prepared, result)
         if self.persistent:
+            written = self._keep(keeping, shape) if keeping is not None else None
             self.save()
+            if written is not None and not written():
+                self.cache.basis = ""  # the index must not name a file that is not there
+                self.cache.dirty = True
+                self.save()
         if remembers and prepared is not None and result.stats is not None:
             valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
             said = tuple(p.as_dict() for p in problems if p.warning)
@@ -523,11 +531,11 @@ class Builder:
             save_cache(self.root, self.cache, self.store)
             self.cache.dirty = False
 
-    def _keep(self, last: _Last, shape: str) -> str:
-        """Keep ``last`` in the store for the next build from it to patch (the CLI's next
-        run, the preview's next session); the name of its file, which says its
-        ``_shape``, or "". The memo keeps what each Article was made from but its source
-        and body, which an edit replaces (``model.remade``)."""
+    def _keep(self, last: _Last, shape: str) -> Callable[[], bool]:
+        """Start keeping ``last`` in the store for the next build from it to patch (the
+        CLI's next run, the preview's next session), in a file whose name says its
+        ``_shape``; returns ``keep_basis``'s wait. The memo keeps what each Article was
+        made from but its source and body, which an edit replaces (``model.remade``)."""
         # Neither the memo nor the pickle makes garbage, yet making them set off a full
         # collection, walking the whole site for nothing: 0.35 s at 10,000 articles.
         collecting = gc.isenabled()
@@ -537,7 +545,10 @@ class Builder:
                 name: ((None, None, *inputs[2:]), article, photo)
                 for name, (inputs, article, photo) in self.cache.articles.items()
             }
-            return keep_basis(self.root, shape, {"last": last, "memo": memo}, self.store)
+            self.cache.basis, written = keep_basis(
+                self.root, shape, {"last": last, "memo": memo}, self.store
+            )
+            return written
         finally:
             if collecting:
                 gc.enable()

@@ -14,6 +14,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -44,6 +45,36 @@ def collector_paused() -> Iterator[None]:
         if was_enabled:
             gc.enable()
         gc.freeze()
+
+
+def in_background(task: Callable[[], None]) -> Callable[[], bool]:
+    """Run ``task`` in a forked child while the caller goes on with other work; the
+    function returned waits for the child and says whether ``task`` succeeded. Run here
+    and now where forking is impossible or unsafe (another thread may hold a lock the
+    child would need)."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        try:
+            task()
+        except Exception:
+            return lambda: False
+        return lambda: True
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            task()
+            code = 0
+        finally:
+            os._exit(code)  # not the parent's exit handlers, nor its buffered output
+    result: list[bool] = []
+
+    def wait() -> bool:
+        if not result:
+            _, status = os.waitpid(child, 0)
+            result.append(os.waitstatus_to_exitcode(status) == 0)
+        return result[0]
+
+    return wait
 
 
 def default_workers() -> int:

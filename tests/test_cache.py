@@ -817,6 +817,41 @@ def test_a_build_after_a_story_was_added_does_not_even_read_the_kept_basis(
     assert_same_as_clean(site, tmp_path)
 
 
+def test_a_basis_that_could_not_be_written_is_not_named_and_the_next_edit_is_right(
+    make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The basis is written by a forked child while the build saves the rest: if the child
+    fails (a full disk), the index must not name a file that is not there."""
+    from briefing import cache as cache_module
+
+    write = cache_module._write
+
+    def no_room_for_a_basis(path: Path, payload: bytes, key: bytes) -> None:
+        if path.name.startswith("basis-"):
+            raise OSError(28, "No space left on device")
+        write(path, payload, key)
+
+    monkeypatch.setattr(cache_module, "_write", no_room_for_a_basis)
+    site = make_site(FILES).built()
+    assert cache_module.load(site.root, entries=False).basis == ""
+    assert not list(cache_file(site.root).parent.glob("basis-*"))
+    storm = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Calm."))
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_work_handed_to_a_child_process_says_whether_it_was_done(tmp_path: Path) -> None:
+    from briefing.workers import in_background
+
+    def fails() -> None:
+        raise OSError("disk full")
+
+    done = in_background(lambda: (tmp_path / "done").write_text("yes"))
+    assert in_background(fails)() is False
+    assert done() is True and done() is True  # asking twice waits once
+    assert (tmp_path / "done").read_text() == "yes"
+
+
 def test_a_link_to_a_story_not_written_yet_works_once_it_is(
     make_site: Callable[..., SiteDir], tmp_path: Path
 ) -> None:
