@@ -16,8 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
-from markdown_it import MarkdownIt
-
 from briefing import __version__
 from briefing.cache import (
     BUILD,
@@ -51,6 +49,7 @@ from briefing.links import (
     planned_paths,
 )
 from briefing.markdown import (
+    Markdown,
     PictureRef,
     RenderedBody,
     Resolved,
@@ -408,7 +407,7 @@ class Builder:
         self.cache = BuildCache()
         self._last: _Last | None = None
         self._discovered: dict[str, SourceFile] = {}
-        self._parser: tuple[object, MarkdownIt] | None = None
+        self._parser: tuple[object, Markdown] | None = None
 
     def build(
         self, now: datetime | None = None, *, changed: Collection[str] | None = None
@@ -727,7 +726,7 @@ class Builder:
         patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
 
-    def _markdown(self, config: SiteConfig) -> MarkdownIt:
+    def _markdown(self, config: SiteConfig) -> Markdown:
         """One Markdown parser for the builder's life, until the settings change."""
         if self._parser is None or self._parser[0] != config.markdown:
             self._parser = (config.markdown, make_markdown(config.markdown))
@@ -1094,7 +1093,7 @@ def _body_key(source: ParsedSource, settings: str) -> str:
     return digest(source.body_key or source.body, settings, str(_has_lead_image(source)))
 
 
-def _body_entry(md: MarkdownIt, source: ParsedSource, resolve: Resolver, key: str) -> BodyEntry:
+def _body_entry(md: Markdown, source: ParsedSource, resolve: Resolver, key: str) -> BodyEntry:
     """A rendered body, with what each of its links resolved to."""
     recorder = _Recorder(resolve)
     eager = not _has_lead_image(source)  # its first photo is the page's first

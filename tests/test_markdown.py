@@ -7,9 +7,11 @@ import json
 
 import pytest
 from conftest import article, foreign_scripts, photo, soup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from briefing.config import MarkdownSettings
-from briefing.markdown import RenderedBody, Resolved, make_markdown, render_body
+from briefing.markdown import Markdown, RenderedBody, Resolved, make_markdown, render_body
 
 C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
@@ -287,3 +289,65 @@ def test_footnote_marks_have_words_for_screen_readers():
     page = html("Note[^1].\n\n[^1]: The source.\n")
     assert page.select_one("sup.footnote-ref a")["aria-label"] == "Footnote 1"
     assert page.select_one("a.footnote-backref")["aria-label"] == "Back to the text"
+
+
+MARKDOWN_PIECES = st.sampled_from(
+    [
+        "word",
+        " ",
+        "\n",
+        "\n\n",
+        "# ",
+        "## ",
+        "- ",
+        "1. ",
+        "> ",
+        "*",
+        "**",
+        "_",
+        "~~",
+        "`",
+        "```",
+        "    ",
+        "[",
+        "]",
+        "(",
+        ")",
+        "!",
+        "^",
+        ":",
+        "-",
+        "---",
+        '"',
+        "'",
+        "...",
+        "(c)",
+        "<b>",
+        "&amp;",
+        "\\",
+        "::: why-it-matters",
+        ":::",
+        "[^1]",
+        "^[note]",
+        "[^1]: note",
+        "|",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "a | b\n- | -\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MARKDOWN_PIECES, max_size=40).map("".join))
+def test_the_quicker_parser_for_bodies_without_tables_or_footnotes_changes_no_html(text):
+    """A body without a table or footnote mark is rendered without those rules: neither
+    its HTML nor what the build learns from it may tell."""
+    markdown = make_markdown(MarkdownSettings())
+    always_full = Markdown(markdown.full, markdown.full)
+    assert render_body(markdown, text, Resolved) == render_body(always_full, text, Resolved)
+
+
+def test_a_body_without_tables_or_footnotes_gets_the_quicker_parser():
+    markdown = make_markdown(MarkdownSettings())
+    assert markdown.for_text('It was close.\n\n> "Quite," she said.') is markdown.plain
+    assert markdown.for_text("Figures.[^1]\n\n[^1]: Union.") is markdown.full
