@@ -38,6 +38,7 @@ def test_benchmark_builds_a_small_synthetic_briefing_and_reports_every_figure(
         "preview_first_start_s",
         "preview_restart_s",
         "search_index_s",
+        "search_index_peak_mb",
         "peak_rss_mb",
     ):
         assert run[figure] > 0, figure
