@@ -9,7 +9,10 @@ rebuild, one-article edit via `briefing build` (the median of three), one articl
 save to pages written), `briefing serve`'s start on a fresh clone and after a session,
 and peak memory (the build's whole process tree, summed PSS). The full builds also report
 their process tree's user and system CPU seconds: system time is mostly the file
-system's, which on a shared VM moves the wall time most. Figures only: nothing is
+system's, which on a shared VM moves the wall time most. Two yardsticks of the machine
+as it is during the run come first: plain CommonMark bodies rendered per second on one
+core (the issue that set the targets measured about 1,300 on its machine), and the cost
+of a new file in a new folder on the benchmark's disk. Figures only: nothing is
 asserted.
 """
 
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -300,6 +304,38 @@ def hugo_corpus(site: Path, target: Path) -> None:
     shutil.copytree(site / "content", target / "content")
 
 
+def yardsticks(workdir: Path) -> dict[str, float]:
+    """How fast this machine is right now, in the two things a cold build does most: a
+    shared VM's processor and disk change speed by half within an hour, and these say
+    which kind of hour the figures come from."""
+    from markdown_it import MarkdownIt
+
+    bodies = [
+        path.read_text(encoding="utf-8").partition("\n---\n")[2]
+        for path in sorted((workdir / "content").glob("*/story-*.md"))[:200]
+    ]
+    markdown = MarkdownIt("commonmark")
+    best = min(_cpu_seconds(lambda: [markdown.render(text) for text in bodies]) for _ in range(3))
+    scratch = workdir / "yardstick"
+    started = time.perf_counter()
+    for index in range(1000):
+        folder = scratch / f"{index // 20}" / f"{index}"
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_bytes(b"x" * 30_000)
+    new_file = (time.perf_counter() - started) / 1000
+    shutil.rmtree(scratch)
+    return {
+        "yardstick_markdown_bodies_per_s": round(len(bodies) / best, 1),
+        "yardstick_new_file_ms": round(new_file * 1000, 3),
+    }
+
+
+def _cpu_seconds(work: Callable[[], object]) -> float:
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
 def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str, float | int]:
     workdir = Path(tempfile.mkdtemp(prefix=f"briefing-bench-{articles}-"))
     try:
@@ -309,6 +345,7 @@ def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str
         if hugo:
             hugo_site = workdir / "hugo-site"
             hugo_corpus(workdir, hugo_site)
+        machine = yardsticks(workdir)
         colds, hugo_colds = [], []
         for _ in range(repeat):
             # Taken in turns, so both see the VM as it is at the time.
@@ -346,6 +383,7 @@ def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str
         result: dict[str, float | int] = {
             "articles": articles,
             "pages": pages,
+            **machine,
             "cold_build_s": round(cold.seconds, 3),
             "articles_per_s": round(articles / cold.seconds, 1),
             "pages_per_s": round(pages / cold.seconds, 1),

@@ -39,6 +39,8 @@ def test_benchmark_builds_a_small_synthetic_briefing_and_reports_every_figure(
         "preview_restart_s",
         "search_index_s",
         "search_index_peak_mb",
+        "yardstick_markdown_bodies_per_s",
+        "yardstick_new_file_ms",
         "peak_rss_mb",
     ):
         assert run[figure] > 0, figure
