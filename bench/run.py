@@ -9,11 +9,11 @@ rebuild, one-article edit via `briefing build` (the median of three), one articl
 save to pages written), `briefing serve`'s start on a fresh clone and after a session,
 and peak memory (the build's whole process tree, summed PSS). The full builds also report
 their process tree's user and system CPU seconds: system time is mostly the file
-system's, which on a shared VM moves the wall time most. Two yardsticks of the machine
-as it is during the run come first: plain CommonMark bodies rendered per second on one
-core (the issue that set the targets measured about 1,300 on its machine), and the cost
-of a new file in a new folder on the benchmark's disk. Figures only: nothing is
-asserted.
+system's, which on a shared VM moves the wall time most. Two yardsticks of the machine,
+taken before and after the cold builds, say how fast it was meanwhile: plain CommonMark
+bodies rendered per second on one core (the issue that set the targets measured about
+1,300 on its machine), and the cost of a new file in a new folder on the benchmark's
+disk. Figures only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -358,6 +358,8 @@ def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str
                 command = [hugo, "--quiet", "-d", str(workdir / "hugo-public")]
                 hugo_colds.append(timed(command, hugo_site))
         cold = _median(colds)
+        # Again after the cold builds: how far the machine moved while they ran.
+        machine |= {f"{name}_after": value for name, value in yardsticks(workdir).items()}
         # The first build of a fresh clone: nothing processed yet.
         shutil.rmtree(workdir / "public")
         shutil.rmtree(workdir / ".briefing-cache", ignore_errors=True)
