@@ -66,7 +66,9 @@ class Preview:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.live = LiveState(self.root / PREVIEW_DIR)
         self.url = ""
-        self.watcher = SiteWatcher(self.root, self._notice, poll=options.poll)
+        self.watcher: SiteWatcher | None = None
+        """Made once the first build is done: watchdog's inotify observer starts a thread
+        as it is made, and that build forks its workers only while it is the one thread."""
         self.debouncer = Debouncer(self.rebuild)
         self._shown: set[str] = set()
         self._builds = 0
@@ -120,6 +122,7 @@ class Preview:
         self._builder.options = options
         self._builder.persistent = False
         try:
+            self.watcher = SiteWatcher(self.root, self._notice, poll=self.options.poll)
             self.watcher.start()
         except OSError as exc:
             # Typically the inotify watch limit: polling sees every save, only later.
@@ -139,7 +142,8 @@ class Preview:
         """Finish a running build, stop watching, close streams, connections and the socket."""
         self._stopped.set()
         self.debouncer.stop()
-        self.watcher.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
         self.live.hub.close()
         if self._httpd is not None:
             if self._serving is not None:
@@ -161,7 +165,8 @@ class Preview:
         """Build, report it, tell the browsers. The files the watcher named are built at
         once; then, since a watcher can miss a save, everything on disk is looked at and
         anything it missed follows."""
-        self.watcher.refresh()
+        if self.watcher is not None:
+            self.watcher.refresh()
         result, seconds = self._build(changes or None)
         self._report(result, changes, seconds)
         self._announce(result)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import queue
 import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,3 +297,40 @@ def test_a_restarted_preview_shows_what_changed_while_it_was_stopped(site: Path)
         edition = second.page_text(EDITION_PAGE)
         assert "Harbour shut again" in edition
         assert "Ferry returns" in edition
+
+
+FIRST_BUILD_WORKERS = """
+import sys, threading
+from pathlib import Path
+import briefing.preview as preview
+from briefing.workers import default_workers
+seen = []
+made = preview.Builder
+def noting(root, options, **settings):
+    seen.append((options.workers, threading.active_count()))
+    return made(root, options, **settings)
+preview.Builder = noting
+session = preview.Preview(Path(sys.argv[1]), preview.PreviewOptions(port=0), say=print)
+session.start()
+session.stop()
+print("first build:", seen[0][0], "workers,", seen[0][1], "thread; cores:", default_workers())
+"""
+
+
+def test_the_first_build_of_a_preview_session_uses_every_core(site: Path) -> None:
+    # At 10,000 articles it took 41 s on one core where a two-core CLI build took 26 s:
+    # watchdog's observer started a thread as it was made, before the first build, and
+    # the preview does not fork workers beside another thread.
+    finished = subprocess.run(
+        [sys.executable, "-c", FIRST_BUILD_WORKERS, str(site)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    line = next(line for line in finished.stdout.splitlines() if line.startswith("first build:"))
+    words = line.split()
+    workers, threads, cores = int(words[2]), int(words[4]), int(words[-1])
+    assert threads == 1
+    assert workers == cores
