@@ -186,6 +186,9 @@ class Prepared:
 
 Kept = TypeVar("Kept", bound="DataclassInstance")
 
+Settings = tuple[BuildOptions, StatKey | None, list[str]]
+"""What a build depends on besides the content and the clock (``Builder._settings``)."""
+
 Discovered = tuple[list[SourceFile], list[ContentError]]
 """What ``discover`` found under content/, and the problems it met."""
 
@@ -408,6 +411,8 @@ class Builder:
         self._last: _Last | None = None
         self._discovered: dict[str, SourceFile] = {}
         self._parser: tuple[object, Markdown] | None = None
+        self._seen_settings: Settings | None = None
+        """The settings the last build looked at."""
 
     def build(
         self, now: datetime | None = None, *, changed: Collection[str] | None = None
@@ -444,7 +449,7 @@ class Builder:
         else:
             discovered = discover(self.root, self.root / "content", self._discovered)
             self._discovered = {source.name: source for source in discovered[0]}
-        settings = self._settings(options)
+        settings = self._seen_settings = self._settings(options)
         remembers = self.persistent and not self.resident
         inputs = self._inputs(settings, out, discovered) if remembers else ""
         if remembers:
@@ -520,6 +525,22 @@ class Builder:
             save_state(self.root, state)
         result.problems = sort_problems(problems)
         return result
+
+    def changed_on_disk(self) -> list[str]:
+        """The site paths that changed since the last build looked at the disk: for a file
+        watcher that started after that build (the preview's, after its first build)."""
+        found, _ = discover(self.root, self.root / "content", self._discovered)
+        on_disk = {source.name: source for source in found}
+        names = sorted(on_disk.keys() | self._discovered.keys())
+        # discover lends the SourceFile it was given to a file whose stamp is unchanged.
+        known = self._discovered
+        changed = [f"content/{n}" for n in names if on_disk.get(n) is not known.get(n)]
+        seen, current = self._seen_settings, self._settings(self.options)
+        if seen is not None and seen[1] != current[1]:
+            changed.append(CONFIG_FILE)
+        if seen is not None and seen[2] != current[2]:
+            changed.append("themes")
+        return changed
 
     def save(self) -> None:
         """Write the cache this builder holds to its store, when it changed since read:
@@ -614,7 +635,7 @@ class Builder:
                     stamps.append(f"{path}:{stat_key(Path(path))}")
         return stamps
 
-    def _settings(self, options: BuildOptions) -> object:
+    def _settings(self, options: BuildOptions) -> Settings:
         """Everything a build depends on besides the content and the clock: the options,
         site.yaml and every theme file, by stamp."""
         general = replace(options, now=datetime.min, workers=1, progress=None)

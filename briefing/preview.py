@@ -130,6 +130,10 @@ class Preview:
             self.watcher = SiteWatcher(self.root, self._notice, poll=True)
             self.watcher.start()
         self.debouncer.start()
+        # A save made while the first build ran (18 s at 10,000 articles) came before the
+        # watcher: build it now rather than with the editor's next save.
+        for path in self._builder.changed_on_disk():
+            self.debouncer.notify(path)
         self._serving = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.2},
