@@ -373,7 +373,7 @@ class Edit:
 class _Last:
     """A builder's last successful build, which the next one may patch."""
 
-    settings: object
+    settings: Settings
     """The options but the clock, and the stamps of site.yaml and every theme file."""
     sources: dict[str, SourceFile]
     """Every content file, as discovered."""
@@ -614,7 +614,7 @@ class Builder:
                 edited.append(sources[name])
         return sources, edited
 
-    def _inputs(self, settings: object, out: Path, discovered: Discovered) -> str:
+    def _inputs(self, settings: Settings, out: Path, discovered: Discovered) -> str:
         """Every file a build reads, by stamp (size, time, inode), with the settings (from
         ``_settings``) and the version: equal digests, equal sites, as long as the clock
         has not moved past ``valid_until``."""
@@ -800,7 +800,7 @@ def _whole(thing: object, kind: type[Kept]) -> TypeGuard[Kept]:
     return isinstance(thing, kind) and vars(thing).keys() == {f.name for f in fields(kind)}
 
 
-def _shape(settings: object, discovered: Discovered) -> str:
+def _shape(settings: Settings, discovered: Discovered) -> str:
     """What a patch needs to be as it was: the settings, and which files there are. A
     file added or removed (the daily new story) makes the build a full one."""
     sources, problems = discovered
