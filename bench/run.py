@@ -208,7 +208,6 @@ def preview_starts(root: Path) -> tuple[float, float]:
     """``briefing serve`` started on a fresh clone (no preview cache yet), and started
     again after a session with one save: seconds until its first build is done. Both on
     one port, as an editor's default port stays the same from day to day."""
-    import shutil
     import socket
     import threading
 

@@ -529,17 +529,17 @@ class Builder:
     def changed_on_disk(self) -> list[str]:
         """The site paths that changed since the last build looked at the disk: for a file
         watcher that started after that build (the preview's, after its first build)."""
-        found, _ = discover(self.root, self.root / "content", self._discovered)
-        on_disk = {source.name: source for source in found}
-        names = sorted(on_disk.keys() | self._discovered.keys())
-        # discover lends the SourceFile it was given to a file whose stamp is unchanged.
         known = self._discovered
+        found, _ = discover(self.root, self.root / "content", known)
+        on_disk = {source.name: source for source in found}
+        # discover lends the SourceFile it was given to a file whose stamp is unchanged.
+        names = sorted(on_disk.keys() | known.keys())
         changed = [f"content/{n}" for n in names if on_disk.get(n) is not known.get(n)]
-        seen, current = self._seen_settings, self._settings(self.options)
-        if seen is not None and seen[1] != current[1]:
-            changed.append(CONFIG_FILE)
-        if seen is not None and seen[2] != current[2]:
-            changed.append("themes")
+        if self._seen_settings is not None:
+            _, config_then, themes_then = self._seen_settings
+            _, config_now, themes_now = self._settings(self.options)
+            changed += [CONFIG_FILE] if config_now != config_then else []
+            changed += ["themes"] if themes_now != themes_then else []
         return changed
 
     def save(self) -> None:

@@ -166,9 +166,13 @@ def cache_folder(site_root: Path, store: str = BUILD) -> Path:
     return site_root / CACHE_DIR / store
 
 
+INDEX = "index"
+"""The file of a store that holds the whole-site fields, and names the shard files."""
+
+
 def cache_file(site_root: Path, store: str = BUILD) -> Path:
     """The index: the whole-site fields, and which shard files hold the rest."""
-    return cache_folder(site_root, store) / "index"
+    return cache_folder(site_root, store) / INDEX
 
 
 def shard_files(site_root: Path) -> list[Path]:
@@ -293,7 +297,7 @@ def save(site_root: Path, cache: BuildCache, store: str = BUILD) -> None:
 
 def _write_index(folder: Path, cache: BuildCache, shards: dict[int, str], key: bytes) -> None:
     index = {name: getattr(cache, name) for name in WHOLE} | {"shards": shards}
-    _write(folder / "index", pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
+    _write(folder / INDEX, pickle.dumps(index, pickle.HIGHEST_PROTOCOL), key)
 
 
 BASIS_FIELDS = ("last", "memo")
