@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -24,6 +22,9 @@ Result = TypeVar("Result")
 
 MIN_ITEMS = 64
 """Below this, starting processes costs more than it saves."""
+
+CAN_FORK = hasattr(os, "fork")
+"""Whether this platform forks (not Windows): a forked worker inherits the work."""
 
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 """Set in each forked worker by its initializer; never in the parent process."""
@@ -52,7 +53,7 @@ def in_background(task: Callable[[], None]) -> Callable[[], bool]:
     function returned waits for the child and says whether ``task`` succeeded. Run here
     and now where forking is impossible or unsafe (another thread may hold a lock the
     child would need)."""
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+    if not CAN_FORK or threading.active_count() > 1:
         try:
             task()
         except Exception:
@@ -118,11 +119,7 @@ def fork_imap(
     """``fork_map``, handing over each result, in order, as soon as its batch is done:
     the caller can write what is finished while the workers make the rest."""
     report = progress or (lambda done, total: None)
-    if (
-        workers <= 1
-        or len(items) < MIN_ITEMS
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if workers <= 1 or len(items) < MIN_ITEMS or not CAN_FORK:
         for done, item in enumerate(items, 1):
             yield function(item)
             if done % 100 == 0:
@@ -131,6 +128,10 @@ def fork_imap(
         return
     chunk = max(16, len(items) // (workers * 8))
     bounds = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
+    # Imported here: a build with nothing to fork (an edit, a rebuild) need not pay for it.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     with collector_paused():
         pool = ProcessPoolExecutor(
