@@ -727,9 +727,8 @@ class Builder:
         # Rendered: every page the output does not hold as planned now. Those the edits
         # changed, and, when the basis is older than the output (the CLI keeps the one of
         # its last full build), those an earlier patch changed and this one changes back.
-        pages = [
-            page for page in planned if outputs.get(output_file(page.path)) != page.fingerprint
-        ]
+        shown = {output_file(page.path): page for page in planned}
+        pages = [page for file, page in shown.items() if outputs.get(file) != page.fingerprint]
         context = site_context(site)
         made = []
         for page in pages:
@@ -742,7 +741,7 @@ class Builder:
             write(name, text.encode("utf-8"))
         self._remember(edits, config.timezone)
         fingerprints = dict(prepared.fingerprints)
-        fingerprints.update((output_file(page.path), page.fingerprint) for page in planned)
+        fingerprints.update((file, page.fingerprint) for file, page in shown.items())
         basis = replace(basis, planned=planned)  # the edits left every place as it was
         patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
