@@ -884,3 +884,20 @@ def test_an_edit_patched_on_the_kept_basis_reads_only_the_articles_it_shows(
     assert again == result.site.articles
     assert [a.title for a in again][-1] == "Storm nears coast"
     assert_same_as_clean(site, tmp_path)
+
+
+def test_a_temporary_file_left_by_a_killed_build_is_removed_by_the_next_full_build(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    """Ctrl-C while the basis is written leaves its temporary file (70 MB at 10,000
+    articles); one that a running build is writing must stay."""
+    site = make_site(FILES).built()
+    folder = cache_file(site.root).parent
+    left = folder / "basis-abc-def.4194305.tmp"  # above Linux's largest process number
+    being_written = folder / f"shard-00-abc.{os.getpid()}.tmp"
+    left.write_bytes(b"x" * 1000)
+    being_written.write_bytes(b"y")
+    site.write("content/2026-03-17/new.md", article("Markets rally", "2026-03-17T10:00:00"))
+    assert site.build().code == 0
+    assert not left.exists()
+    assert being_written.exists()
