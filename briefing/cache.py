@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from briefing import __version__
 from briefing.workers import collector_paused, in_background
@@ -205,14 +205,47 @@ def _write(path: Path, payload: bytes, key: bytes) -> None:
     write_atomically(path, _header() + hmac.digest(key, payload, "sha256") + payload)
 
 
+def _dump(path: Path, contents: object, key: bytes) -> None:
+    """``_write`` of ``pickle.dumps(contents)``, signed and written as it is pickled: the
+    basis (75 MB at 10,000 articles) is never held in memory whole."""
+    header = _header()
+    signer = hmac.new(key, digestmod="sha256")
+
+    def write(file: BinaryIO) -> None:
+        file.write(header + bytes(32))  # the signature's place, filled in at the end
+        pickle.dump(contents, _Signing(file, signer), pickle.HIGHEST_PROTOCOL)
+        file.seek(len(header))
+        file.write(signer.digest())
+
+    _atomically(path, write)
+
+
+class _Signing:
+    """A file that feeds what is written to it to a signature too."""
+
+    def __init__(self, file: BinaryIO, signer: hmac.HMAC) -> None:
+        self.file = file
+        self.signer = signer
+
+    def write(self, data: bytes) -> int:
+        self.signer.update(data)
+        return self.file.write(data)
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """A reader sees the old file or the new one, never half of one."""
+    _atomically(path, lambda file: file.write(data))
+
+
+def _atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(data)
+        with temporary.open("wb") as file:
+            write(file)
         temporary.replace(path)
-    except OSError:
-        # On a full disk, a half-written copy per failed build would only fill it more.
+    except BaseException:
+        # On a full disk, a half-written copy per failed build would only fill it more;
+        # nor is one worth keeping after a failure to pickle, or Ctrl-C.
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
         raise
@@ -333,7 +366,7 @@ def keep_basis(
 
     def write() -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        _write(folder / name, pickle.dumps(basis, pickle.HIGHEST_PROTOCOL), key)
+        _dump(folder / name, basis, key)
 
     return name, in_background(write)
 

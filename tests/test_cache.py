@@ -824,14 +824,10 @@ def test_a_basis_that_could_not_be_written_is_not_named_and_the_next_edit_is_rig
     fails (a full disk), the index must not name a file that is not there."""
     from briefing import cache as cache_module
 
-    write = cache_module._write
+    def no_room_for_a_basis(path: Path, contents: object, key: bytes) -> None:
+        raise OSError(28, "No space left on device")
 
-    def no_room_for_a_basis(path: Path, payload: bytes, key: bytes) -> None:
-        if path.name.startswith("basis-"):
-            raise OSError(28, "No space left on device")
-        write(path, payload, key)
-
-    monkeypatch.setattr(cache_module, "_write", no_room_for_a_basis)
+    monkeypatch.setattr(cache_module, "_dump", no_room_for_a_basis)
     site = make_site(FILES).built()
     assert cache_module.load(site.root, entries=False).basis == ""
     assert not list(cache_file(site.root).parent.glob("basis-*"))
@@ -901,3 +897,15 @@ def test_a_temporary_file_left_by_a_killed_build_is_removed_by_the_next_full_bui
     assert site.build().code == 0
     assert not left.exists()
     assert being_written.exists()
+
+
+def test_a_cache_file_that_cannot_be_pickled_leaves_no_half_written_file(
+    tmp_path: Path,
+) -> None:
+    """The basis is written as it is pickled: a failure half-way must not leave the
+    half on disk."""
+    from briefing import cache as cache_module
+
+    with pytest.raises(AttributeError, match="pickle"):
+        cache_module._dump(tmp_path / "basis-x", {"a": 1, "b": lambda: 0}, bytes(32))
+    assert list(tmp_path.iterdir()) == []
