@@ -113,7 +113,7 @@ class Article:
     """Changes whenever anything but the body changes: what a listing reads, unless its
     template shows the body (``Theme.shows_body``)."""
 
-    def __reduce__(self) -> tuple[Callable[[str, bytes], Article], tuple[str, bytes]]:
+    def __reduce__(self) -> tuple[Callable[[str, str, bytes], Article], tuple[str, str, bytes]]:
         """Pickled as its file and one blob of the rest, unpickled when a field is first
         read: an edit patched on a kept basis reads a few dozen of its ten thousand
         Articles, and unpickling them all was a third of the CLI's edit."""
@@ -121,7 +121,7 @@ class Article:
         blob = state.get(_STORED)
         if blob is None:
             blob = pickle.dumps(tuple(state[name] for name in _STORED_FIELDS), _PROTOCOL)
-        return (_stored_article, (self.file, blob))
+        return (_stored_article, (self.file, _SHAPE, blob))
 
     if not TYPE_CHECKING:  # hidden from mypy, which would let any name through
 
@@ -151,10 +151,15 @@ class Article:
 
 _STORED = "_stored"
 _STORED_FIELDS = tuple(name for name in Article.__dataclass_fields__ if name != "file")
+_SHAPE = ",".join(_STORED_FIELDS)
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
-def _stored_article(file: str, blob: bytes) -> Article:
+def _stored_article(file: str, shape: str, blob: bytes) -> Article:
+    if shape != _SHAPE:
+        # Found out now, while the whole pickle can still be ignored (and the build done
+        # in full), not when a page being rendered reads a field.
+        raise pickle.UnpicklingError(f"an Article of another shape: {shape}")
     article = Article.__new__(Article)
     article.__dict__.update({"file": file, _STORED: blob})
     return article

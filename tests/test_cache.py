@@ -486,6 +486,29 @@ def test_a_kept_basis_of_an_older_shape_of_the_code_is_ignored(
     assert_same_as_clean(site, tmp_path)
 
 
+def test_articles_kept_by_an_older_shape_of_the_code_are_ignored(
+    make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept article is unpickled only when read: one of another shape must be found out
+    while the basis is read, not half-way through rendering a page."""
+    from briefing import cache as cache_module
+    from briefing import model
+
+    site = make_site(FILES).built()
+    (path,) = cache_file(site.root).parent.glob("basis-*")
+    kept = cache_module._read(path, cache_module._key(), cache_module.BASIS_FIELDS)
+    assert kept is not None
+    for stored in kept["last"].prepared.site.articles:
+        fields = pickle.loads(vars(stored)["_stored"])
+        vars(stored)["_stored"] = pickle.dumps(fields[:-1])  # as if made before a field was
+    with monkeypatch.context() as older:
+        older.setattr(model, "_SHAPE", ",".join(model._STORED_FIELDS[:-1]))
+        cache_module._write(path, pickle.dumps(kept), cache_module._key())
+    storm = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Calm."))
+    assert_same_as_clean(site, tmp_path)
+
+
 def test_an_edit_rewrites_one_shard_of_the_cache_not_all_of_them(
     make_site: Callable[..., SiteDir],
 ) -> None:
