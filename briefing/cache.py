@@ -237,8 +237,14 @@ def write_atomically(path: Path, data: bytes) -> None:
     _atomically(path, lambda file: file.write(data))
 
 
+def _temporary_name(name: str) -> str:
+    """Where ``name`` is written before it is renamed into place: it names the writer's
+    process, so a file left by one that was killed can be told apart (``_being_written``)."""
+    return f"{name}.{os.getpid()}.tmp"
+
+
 def _atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(_temporary_name(path.name))
     try:
         with temporary.open("wb") as file:
             write(file)
@@ -329,7 +335,7 @@ def save(site_root: Path, cache: BuildCache, store: str = BUILD) -> None:
 
 
 def _being_written(name: str) -> bool:
-    """Whether ``name`` is a temporary file (``write_atomically``) whose writer still runs:
+    """Whether ``name`` is a temporary file (``_temporary_name``) whose writer still runs:
     one left by a build that was killed (70 MB for a basis at 10,000 articles) goes."""
     stem, _, pid = name.removesuffix(".tmp").rpartition(".")
     if not name.endswith(".tmp") or not stem or not pid.isdigit():
