@@ -11,11 +11,10 @@ start on a fresh clone and after a session, and peak memory (the build's whole p
 tree, summed PSS, sampled in a run of its own: the sampler's cost is in no timing but
 the search index's). The full builds also report their process tree's user and system
 CPU seconds: system time is mostly the file system's, which on a shared VM moves the
-wall time most. Two yardsticks of the machine,
-taken before and after the cold builds, say how fast it was meanwhile: plain CommonMark
-bodies rendered per second on one core (the issue that set the targets measured about
-1,300 on its machine), and the cost of a new file in a new folder on the benchmark's
-disk. Figures only: nothing is asserted.
+wall time most. Two yardsticks of the machine, taken before and after the cold builds,
+say how fast it was meanwhile: plain CommonMark bodies rendered per second on one core
+(the issue that set the targets measured about 1,300 on its machine), and the cost of a
+new file in a new folder on the benchmark's disk. Figures only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -140,7 +139,8 @@ class Run:
     peak_mb: float
     """The whole process tree's: the sum of its processes' proportional set sizes,
     sampled every 20 ms, so pages the forked workers share with their parent count once.
-    Where /proc cannot tell, the peak RSS of the largest process instead."""
+    Where /proc cannot tell, the peak RSS of the largest process instead; 0 when the run
+    was not sampled (``timed(memory=False)``)."""
     user_s: float
     """CPU time of the whole tree (the workers included, once reaped). User time is the
     build's own work; system time is mostly the file system's, which on this VM moved by
@@ -178,7 +178,7 @@ def timed(command: list[str], cwd: Path, *, memory: bool = True) -> Run:
         raise SystemExit(f"{' '.join(command)} failed:\n{errors.decode()[-2000:]}")
     return Run(
         seconds,
-        (peak or after.ru_maxrss) / 1024,
+        (peak or after.ru_maxrss) / 1024 if memory else 0.0,
         after.ru_utime - before.ru_utime,
         after.ru_stime - before.ru_stime,
     )
@@ -392,8 +392,9 @@ def bench(articles: int, *, with_hugo: bool = True, repeat: int = 3) -> dict[str
         preview_rebuild, preview_saved = preview_edit(workdir, latest=articles - 1)
         preview_first, preview_again = preview_starts(workdir)
         # Memory apart from time: sampling /proc every 20 ms takes a quarter of a 2-core
-        # machine from what it measures. A first build makes all a cold one makes, and
-        # keeps the cache and the basis besides: the build's largest tree.
+        # machine from what it measures. A build without the cache (the photos stay
+        # processed) makes all a cold one makes, and keeps the cache and the basis
+        # besides: the build's largest tree.
         shutil.rmtree(workdir / "public")
         shutil.rmtree(workdir / ".briefing-cache" / "build", ignore_errors=True)
         peak = timed(briefing, workdir).peak_mb
