@@ -95,7 +95,16 @@ from briefing.render import (
     with_sitemap,
 )
 from briefing.schema import ArticleFields
-from briefing.search import BUNDLE, SearchSkipped, build_index
+from briefing.search import (
+    BUNDLE,
+    MANIFEST,
+    SearchSkipped,
+    build_index,
+    bundle_folder,
+    bundle_of,
+    manifest,
+    plan_bundles,
+)
 from briefing.theme import Theme, builtin_theme_dir, load_theme
 from briefing.urls import Links, asset_path, output_file
 from briefing.workers import fork_imap, fork_map
@@ -742,8 +751,17 @@ class Builder:
         self._remember(edits, config.timezone)
         fingerprints = dict(prepared.fingerprints)
         fingerprints.update((file, page.fingerprint) for file, page in shown.items())
+        # The search index is not the basis's: it is made from the published pages, after
+        # them, so the output's stays until then and only its changed bundles are redone.
+        index = {name: f for name, f in outputs.items() if name.startswith(BUNDLE)}
+        names = [name for name in prepared.names if not name.startswith(BUNDLE)]
+        for name in prepared.fingerprints.keys() - names:
+            del fingerprints[name]
+        fingerprints.update(index)
         basis = replace(basis, planned=planned)  # the edits left every place as it was
-        patched = replace(prepared, site=site, fingerprints=fingerprints, basis=basis)
+        patched = replace(
+            prepared, site=site, names=names + list(index), fingerprints=fingerprints, basis=basis
+        )
         return patched, list(last.problems)
 
     def _markdown(self, config: SiteConfig) -> Markdown:
@@ -772,23 +790,33 @@ class Builder:
     def _index_search(
         self, out: Path, prepared: Prepared, result: BuildResult
     ) -> list[ContentError]:
-        """Re-index when a page changed (or there is no index yet), then put the new bundle
-        in place the same all-or-nothing way as the pages."""
+        """Index again the bundles whose pages changed (and make any missing), then put
+        them in place the same all-or-nothing way as the pages."""
         outputs = self.cache.outputs
-        has_index = any(name.startswith(BUNDLE) for name in outputs)
-        if has_index and not any(name.endswith(".html") for name in result.changed):
+        changed = [name for name in result.changed if name.endswith(".html")]
+        if MANIFEST in outputs and not changed:
             return []
+        bundles = plan_bundles(out, [name for name in prepared.names if name.endswith(".html")])
+        made = {bundle_folder(name) for name in outputs}
+        redo = {bundle_of(name, bundles) for name in changed}
+        todo = {name: glob for name, glob in bundles.items() if name in redo or name not in made}
         try:
-            bundle = build_index(out, prepared.config.language)
+            fresh = build_index(out, prepared.config.language, todo)
         except SearchSkipped as skipped:
             return [ContentError("search", None, f"search was skipped: {skipped}", warning=True)]
-        files: dict[str, Content] = {n: KEEP for n in outputs if not n.startswith(BUNDLE)}
-        files.update(bundle)
+        files: dict[str, Content] = {
+            name: KEEP
+            for name in outputs
+            if not name.startswith(BUNDLE) or bundle_folder(name) in bundles.keys() - todo.keys()
+        }
+        files.update(fresh)
+        files[MANIFEST] = listing = manifest(bundles)
         stats = publish(out, files, outputs)
         self.cache.stamp = stats.stamp
         result.changed = sorted(set(result.changed) | set(stats.changed))
-        self.cache.outputs = {n: f for n, f in outputs.items() if not n.startswith(BUNDLE)}
-        self.cache.outputs.update({name: digest(data) for name, data in bundle.items()})
+        self.cache.outputs = {name: f for name, f in outputs.items() if name in files}
+        self.cache.outputs.update({name: digest(data) for name, data in fresh.items()})
+        self.cache.outputs[MANIFEST] = digest(listing)
         self.cache.dirty = True
         return []
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,9 @@ FILES = {
 
 def test_build_writes_a_search_bundle_and_a_search_page(make_site: Callable[..., SiteDir]) -> None:
     site = make_site(FILES).built()
-    assert site.exists("pagefind/pagefind.js")
-    assert any(site.out.glob("pagefind/fragment/*"))
+    assert json.loads(site.file("pagefind/bundles.json").read_text()) == ["2026", "pages"]
+    assert site.exists("pagefind/2026/pagefind.js")
+    assert any(site.out.glob("pagefind/2026/fragment/*"))
     page = site.page("search/")
     assert page.select_one('form[role="search"] input[type="search"]')["id"] == "search-query"
     assert page.select_one('label[for="search-query"]') is not None
@@ -45,7 +47,7 @@ def test_build_writes_a_search_bundle_and_a_search_page(make_site: Callable[...,
 
 def test_search_can_be_turned_off(make_site: Callable[..., SiteDir]) -> None:
     site = make_site({**FILES, "site.yaml": SITE_YAML}).built()
-    assert not site.exists("pagefind/pagefind.js")
+    assert not site.exists("pagefind/")
     assert not site.exists("search/")
     assert "Search" not in [a.get_text() for a in site.page("").select("nav a")]
 
@@ -67,23 +69,62 @@ def test_without_pagefind_the_build_succeeds_and_says_search_was_skipped(
     ]
 
 
-def test_unchanged_site_is_not_indexed_again_and_an_edit_is(
+def test_unchanged_site_is_not_indexed_again_and_an_edit_only_its_own_year(
     make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    site = make_site(FILES).built()
-    calls: list[Path] = []
+    site = make_site(
+        {
+            **FILES,
+            "content/2025-06-02/budget.md": article("Budget passes", "2025-06-02T09:00:00"),
+            "content/pages/about.md": "---\ntitle: About us\n---\n\nWho we are.\n",
+        }
+    ).built()
+    assert json.loads(site.file("pagefind/bundles.json").read_text()) == ["2026", "2025", "pages"]
+    indexed: list[list[str]] = []
     real = build_module.build_index
 
-    def counting(out: Path, language: str) -> dict[str, bytes]:
-        calls.append(out)
-        return real(out, language)
+    def counting(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
+        indexed.append(list(bundles))
+        return real(out, language, bundles)
 
     monkeypatch.setattr(build_module, "build_index", counting)
     assert site.build().code == 0
-    assert calls == []
-    site.write("content/2026-03-17/comet.md", article("Comet fades", "2026-03-17T07:00:00"))
+    assert indexed == []
+    year_before = snapshot(site.out / "pagefind/2025")
+    site.write(
+        "content/2026-03-17/comet.md",
+        article("Comet fades", "2026-03-17T07:00:00", "It fades.", section="Science"),
+    )
     assert site.build().code == 0
-    assert len(calls) == 1
+    # Its year's bundle, and the pages' (a listing changed; they take Pagefind 0.25 s).
+    assert indexed == [["2026", "pages"]]
+    assert snapshot(site.out / "pagefind/2025") == year_before
+    clean = tmp_path / "clean"
+    assert site.build("--no-cache", "--out", clean).code == 0
+    assert snapshot(site.out) == snapshot(clean)
+
+
+def test_a_busy_year_is_indexed_by_quarter_and_what_is_gone_leaves_the_index(
+    make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(search, "SPLIT_YEAR", 1)
+    site = make_site(
+        {
+            **FILES,
+            "content/2025-11-03/vote.md": article("Vote counted", "2025-11-03T09:00:00"),
+            "content/2025-02-03/old.md": article("Old news", "2025-02-03T09:00:00"),
+        }
+    ).built()
+    bundles = json.loads(site.file("pagefind/bundles.json").read_text())
+    assert bundles == ["2026-q1", "2025-q4", "2025-q1", "pages"]
+    # One story left in 2025: the year is small enough for one bundle again.
+    site.remove("content/2025-02-03/old.md")
+    assert site.build().code == 0
+    bundles = json.loads(site.file("pagefind/bundles.json").read_text())
+    assert bundles == ["2026-q1", "2025", "pages"]
+    assert sorted(p.name for p in site.file("pagefind").iterdir()) == sorted(
+        [*bundles, "bundles.json"]
+    )
     clean = tmp_path / "clean"
     assert site.build("--no-cache", "--out", clean).code == 0
     assert snapshot(site.out) == snapshot(clean)
@@ -123,3 +164,8 @@ def test_search_finds_a_word_from_the_sample_briefing_in_a_real_browser(
                 "links => links.map(a => a.getAttribute('href'))"
             )
             assert ("/2026/11/26/port-strike-ends/" in tagged) is expected, (tag, tagged)
+        # The pages are a bundle of their own, merged into the stories' in the browser.
+        page.select_option("#search-tag", "")
+        page.fill("#search-query", "proportion")
+        page.click('form[role="search"] button[type="submit"]')
+        page.locator('[data-search-results] li a[href="/about/"]').wait_for(timeout=10_000)

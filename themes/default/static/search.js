@@ -7,10 +7,21 @@
   const list = document.querySelector("[data-search-results]");
   let pagefind = null;
 
+  // The index comes in bundles (a year or a quarter each, newest first, then the pages):
+  // the first is loaded and the others merged into it.
   async function engine() {
     if (!pagefind) {
-      pagefind = await import(form.dataset.bundle + "pagefind.js");
-      await pagefind.options({ baseUrl: form.dataset.base });
+      const root = form.dataset.bundle;
+      const response = await fetch(root + "bundles.json");
+      if (!response.ok) throw new Error("no search index");
+      const bundles = await response.json();
+      // A site with nothing to search yet has no bundle: every search finds nothing.
+      if (!bundles.length) return { search: async () => ({ results: [] }) };
+      const options = { baseUrl: form.dataset.base };
+      const loaded = await import(root + bundles[0] + "/pagefind.js");
+      await loaded.options(options);
+      for (const name of bundles.slice(1)) await loaded.mergeIndex(root + name + "/", options);
+      pagefind = loaded;
     }
     return pagefind;
   }
