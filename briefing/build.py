@@ -751,17 +751,11 @@ class Builder:
         self._remember(edits, config.timezone)
         fingerprints = dict(prepared.fingerprints)
         fingerprints.update((file, page.fingerprint) for file, page in shown.items())
-        # The search index is not the basis's: it is made from the published pages, after
-        # them, so the output's stays until then and only its changed bundles are redone.
-        index = {name: f for name, f in outputs.items() if name.startswith(BUNDLE)}
-        names = [name for name in prepared.names if not name.startswith(BUNDLE)]
-        for name in prepared.fingerprints.keys() - names:
-            del fingerprints[name]
-        fingerprints.update(index)
+        names = prepared.names
+        if MANIFEST in outputs or MANIFEST in fingerprints:
+            names = _with_output_index(names, fingerprints, outputs)
         basis = replace(basis, planned=planned)  # the edits left every place as it was
-        patched = replace(
-            prepared, site=site, names=names + list(index), fingerprints=fingerprints, basis=basis
-        )
+        patched = replace(prepared, site=site, names=names, fingerprints=fingerprints, basis=basis)
         return patched, list(last.problems)
 
     def _markdown(self, config: SiteConfig) -> Markdown:
@@ -819,6 +813,19 @@ class Builder:
         self.cache.outputs[MANIFEST] = digest(listing)
         self.cache.dirty = True
         return []
+
+
+def _with_output_index(
+    names: list[str], fingerprints: dict[str, str], outputs: Mapping[str, str]
+) -> list[str]:
+    """``names`` with the search index the output holds, not the one of the basis's build:
+    the index is made from the published pages, after them, so the output's stays until
+    then and only its changed bundles are made again. ``fingerprints`` follows."""
+    for name in [name for name in fingerprints if name.startswith(BUNDLE)]:
+        del fingerprints[name]
+    index = {name: f for name, f in outputs.items() if name.startswith(BUNDLE)}
+    fingerprints.update(index)
+    return [name for name in names if not name.startswith(BUNDLE)] + list(index)
 
 
 def _whole(thing: object, kind: type[Kept]) -> TypeGuard[Kept]:
