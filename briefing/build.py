@@ -736,7 +736,15 @@ class Builder:
         # Rendered: every page the output does not hold as planned now. Those the edits
         # changed, and, when the basis is older than the output (the CLI keeps the one of
         # its last full build), those an earlier patch changed and this one changes back.
-        shown = {output_file(page.path): page for page in planned}
+        # When the output holds the basis's very plan (the preview's next save), only the
+        # pages replan made anew can differ: looking at the other 11,000 took a third of
+        # a save's rebuild at 10,000 articles.
+        if outputs is prepared.fingerprints:
+            pairs_of_pages = zip(basis.planned, planned, strict=True)
+            planned_anew = [new for old, new in pairs_of_pages if new is not old]
+        else:
+            planned_anew = planned
+        shown = {output_file(page.path): page for page in planned_anew}
         pages = [page for file, page in shown.items() if outputs.get(file) != page.fingerprint]
         context = site_context(site)
         made = []
