@@ -20,7 +20,10 @@ from briefing.theme import isodate
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ROOT_RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
+_ROOT_RELATIVE = re.compile(r'="/(?!/)')
+"""The literal part of ``\\b(href|src)="/(?!/)``; the names are looked at by hand: a
+pattern that starts at every word boundary took 0.2 ms a body, 60 of which are in the
+three feeds one edit renders again. This way takes 0.04 ms."""
 
 
 def xml_text(text: str) -> str:
@@ -29,7 +32,22 @@ def xml_text(text: str) -> str:
 
 def absolute_links(html: str, origin: str) -> str:
     """Feed readers do not know the site's address: make root-relative links absolute."""
-    return _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}="{origin}/', html)
+    absolute = f'="{origin}/'
+
+    def link(match: re.Match[str]) -> str:
+        start = match.start()
+        for name in ("href", "src"):
+            before = start - len(name) - 1
+            if html.endswith(name, 0, start) and (before < 0 or not _word(html[before])):
+                return absolute
+        return match.group()
+
+    return _ROOT_RELATIVE.sub(link, html)
+
+
+def _word(char: str) -> bool:
+    """Whether ``char`` is one of a word, as the ``\\b`` of a pattern sees it."""
+    return char.isalnum() or char == "_"
 
 
 def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

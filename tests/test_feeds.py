@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 
 from conftest import article, photo, soup
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from briefing.feeds import absolute_links
 
 FULL = """\
 ---
@@ -204,3 +209,30 @@ def test_an_empty_feed_does_not_depend_on_the_machines_time_zone(make_site, monk
         feeds.append(site.file("feed.xml").read_bytes())
         assert site.feed().entries == []
     assert feeds[0] == feeds[1]
+
+
+_FRAGMENTS = [
+    'href="/',
+    'src="/',
+    '="//',
+    '="/',
+    "href",
+    "src",
+    "data-",
+    "x",
+    "_",
+    "é",
+    " ",
+    "\n",
+    "<a ",
+    '"',
+    "/",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12).map("".join))
+def test_feed_links_are_made_absolute_wherever_they_stand(html: str) -> None:
+    # The plain pattern it replaces, for speed: both must agree on every text.
+    expected = re.sub(r'\b(href|src)="/(?!/)', r'\1="https://example.org/', html)
+    assert absolute_links(html, "https://example.org") == expected
