@@ -737,8 +737,8 @@ class Builder:
         # changed, and, when the basis is older than the output (the CLI keeps the one of
         # its last full build), those an earlier patch changed and this one changes back.
         # When the output holds the basis's very plan (the preview's next save), only the
-        # pages replan made anew can differ: looking at the other 11,000 took a third of
-        # a save's rebuild at 10,000 articles.
+        # pages replan made anew can differ: looking at the other 11,000 took about 12 of
+        # a save's 60 ms at 10,000 articles.
         if outputs is prepared.fingerprints:
             pairs_of_pages = zip(basis.planned, planned, strict=True)
             planned_anew = [new for old, new in pairs_of_pages if new is not old]
@@ -806,10 +806,11 @@ class Builder:
             fresh = build_index(out, prepared.config.language, todo)
         except SearchSkipped as skipped:
             return [ContentError("search", None, f"search was skipped: {skipped}", warning=True)]
+        kept = bundles.keys() - todo.keys()
         files: dict[str, Content] = {
             name: KEEP
             for name in outputs
-            if not name.startswith(BUNDLE) or bundle_folder(name) in bundles.keys() - todo.keys()
+            if not name.startswith(BUNDLE) or bundle_folder(name) in kept
         }
         files.update(fresh)
         files[MANIFEST] = listing = manifest(bundles)
