@@ -12,7 +12,8 @@
   async function engine() {
     if (!pagefind) {
       const root = form.dataset.bundle;
-      const response = await fetch(root + "bundles.json");
+      // Revalidated: a cached list from before a deploy could name bundles that are gone.
+      const response = await fetch(root + "bundles.json", { cache: "no-cache" });
       if (!response.ok) throw new Error("no search index");
       const bundles = await response.json();
       // A site with nothing to search yet has no bundle: every search finds nothing.
