@@ -527,7 +527,11 @@ class Builder:
                 self.cache.basis = ""  # the index must not name a file that is not there
                 self.cache.dirty = True
                 self.save()
-        if remembers and prepared is not None and result.stats is not None:
+        # A search index the build wanted but could not make (Pagefind failed) is not
+        # remembered as done: the next build, changed or not, tries again.
+        wanted = options.search and prepared is not None and prepared.config.search
+        indexed = not wanted or bool(self.cache.outputs.get(MANIFEST))
+        if remembers and prepared is not None and result.stats is not None and indexed:
             valid_until = prepared.valid_until.isoformat() if prepared.valid_until else ""
             said = tuple(p.as_dict() for p in problems if p.warning)
             state = BuildState(inputs, self.cache.stamp, valid_until, result.pages, said)
@@ -796,15 +800,22 @@ class Builder:
         them in place the same all-or-nothing way as the pages."""
         outputs = self.cache.outputs
         changed = [name for name in result.changed if name.endswith(".html")]
-        if MANIFEST in outputs and not changed:
+        if outputs.get(MANIFEST) and not changed:
             return []
         bundles = plan_bundles(out, [name for name in prepared.names if name.endswith(".html")])
         made = {bundle_folder(name) for name in outputs}
-        redo = {bundle_of(name, bundles) for name in changed}
+        stale = {bundle_folder(name) for name, made_from in outputs.items() if not made_from}
+        redo = {bundle_of(name, bundles) for name in changed} | stale
         todo = {name: glob for name, glob in bundles.items() if name in redo or name not in made}
         try:
             fresh = build_index(out, prepared.config.language, todo)
         except SearchSkipped as skipped:
+            # Behind the pages now: the next build makes these bundles again, even if it
+            # changes no page, instead of leaving search stale until one of theirs does.
+            for name in outputs:
+                if name == MANIFEST or bundle_folder(name) in todo:
+                    outputs[name] = ""
+            self.cache.dirty = True
             return [ContentError("search", None, f"search was skipped: {skipped}", warning=True)]
         kept = bundles.keys() - todo.keys()
         files: dict[str, Content] = {

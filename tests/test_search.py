@@ -104,6 +104,41 @@ def test_unchanged_site_is_not_indexed_again_and_an_edit_only_its_own_year(
     assert snapshot(site.out) == snapshot(clean)
 
 
+def test_an_index_pagefind_failed_to_make_is_made_by_the_next_build_even_unchanged(
+    make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    site = make_site(
+        {**FILES, "content/2025-06-02/budget.md": article("Budget passes", "2025-06-02T09:00:00")}
+    ).built()
+    real = build_module.build_index
+
+    def failing(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
+        raise search.SearchSkipped("Pagefind failed: killed")
+
+    monkeypatch.setattr(build_module, "build_index", failing)
+    site.write(
+        "content/2026-03-17/comet.md",
+        article("Comet fades", "2026-03-17T07:00:00", "It fades.", section="Science"),
+    )
+    failed = site.build()
+    assert failed.code == 0
+    assert failed.warnings == ["search: warning: search was skipped: Pagefind failed: killed"]
+    indexed: list[list[str]] = []
+
+    def counting(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
+        indexed.append(list(bundles))
+        return real(out, language, bundles)
+
+    monkeypatch.setattr(build_module, "build_index", counting)
+    assert site.build().code == 0  # nothing changed since, but the index is behind
+    assert indexed == [["2026", "pages"]]
+    assert site.build().code == 0
+    assert indexed == [["2026", "pages"]]  # once made, it is not made again
+    clean = tmp_path / "clean"
+    assert site.build("--no-cache", "--out", clean).code == 0
+    assert snapshot(site.out) == snapshot(clean)
+
+
 def test_a_busy_year_is_indexed_by_quarter_and_what_is_gone_leaves_the_index(
     make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
