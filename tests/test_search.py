@@ -80,14 +80,7 @@ def test_unchanged_site_is_not_indexed_again_and_an_edit_only_its_own_year(
         }
     ).built()
     assert json.loads(site.file("pagefind/bundles.json").read_text()) == ["2026", "2025", "pages"]
-    indexed: list[list[str]] = []
-    real = build_module.build_index
-
-    def counting(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
-        indexed.append(list(bundles))
-        return real(out, language, bundles)
-
-    monkeypatch.setattr(build_module, "build_index", counting)
+    indexed = bundles_indexed(monkeypatch)
     assert site.build().code == 0
     assert indexed == []
     year_before = snapshot(site.out / "pagefind/2025")
@@ -99,9 +92,7 @@ def test_unchanged_site_is_not_indexed_again_and_an_edit_only_its_own_year(
     # Its year's bundle, and the pages' (a listing changed; they take Pagefind 0.25 s).
     assert indexed == [["2026", "pages"]]
     assert snapshot(site.out / "pagefind/2025") == year_before
-    clean = tmp_path / "clean"
-    assert site.build("--no-cache", "--out", clean).code == 0
-    assert snapshot(site.out) == snapshot(clean)
+    assert_same_as_a_clean_build(site, tmp_path)
 
 
 def test_an_index_pagefind_failed_to_make_is_made_by_the_next_build_even_unchanged(
@@ -110,7 +101,6 @@ def test_an_index_pagefind_failed_to_make_is_made_by_the_next_build_even_unchang
     site = make_site(
         {**FILES, "content/2025-06-02/budget.md": article("Budget passes", "2025-06-02T09:00:00")}
     ).built()
-    real = build_module.build_index
 
     def failing(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
         raise search.SearchSkipped("Pagefind failed: killed")
@@ -123,20 +113,12 @@ def test_an_index_pagefind_failed_to_make_is_made_by_the_next_build_even_unchang
     failed = site.build()
     assert failed.code == 0
     assert failed.warnings == ["search: warning: search was skipped: Pagefind failed: killed"]
-    indexed: list[list[str]] = []
-
-    def counting(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
-        indexed.append(list(bundles))
-        return real(out, language, bundles)
-
-    monkeypatch.setattr(build_module, "build_index", counting)
+    indexed = bundles_indexed(monkeypatch)
     assert site.build().code == 0  # nothing changed since, but the index is behind
     assert indexed == [["2026", "pages"]]
     assert site.build().code == 0
     assert indexed == [["2026", "pages"]]  # once made, it is not made again
-    clean = tmp_path / "clean"
-    assert site.build("--no-cache", "--out", clean).code == 0
-    assert snapshot(site.out) == snapshot(clean)
+    assert_same_as_a_clean_build(site, tmp_path)
 
 
 def test_a_busy_year_is_indexed_by_quarter_and_what_is_gone_leaves_the_index(
@@ -160,9 +142,7 @@ def test_a_busy_year_is_indexed_by_quarter_and_what_is_gone_leaves_the_index(
     assert sorted(p.name for p in site.file("pagefind").iterdir()) == sorted(
         [*bundles, "bundles.json"]
     )
-    clean = tmp_path / "clean"
-    assert site.build("--no-cache", "--out", clean).code == 0
-    assert snapshot(site.out) == snapshot(clean)
+    assert_same_as_a_clean_build(site, tmp_path)
 
 
 def test_search_finds_a_word_from_the_sample_briefing_in_a_real_browser(
@@ -204,3 +184,21 @@ def test_search_finds_a_word_from_the_sample_briefing_in_a_real_browser(
         page.fill("#search-query", "proportion")
         page.click('form[role="search"] button[type="submit"]')
         page.locator('[data-search-results] li a[href="/about/"]').wait_for(timeout=10_000)
+
+
+def bundles_indexed(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The bundles each later build asks Pagefind for, in order."""
+    indexed: list[list[str]] = []
+
+    def counting(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
+        indexed.append(list(bundles))
+        return search.build_index(out, language, bundles)
+
+    monkeypatch.setattr(build_module, "build_index", counting)
+    return indexed
+
+
+def assert_same_as_a_clean_build(site: SiteDir, tmp_path: Path) -> None:
+    clean = tmp_path / "clean"
+    assert site.build("--no-cache", "--out", clean).code == 0
+    assert snapshot(site.out) == snapshot(clean)
