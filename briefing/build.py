@@ -816,7 +816,16 @@ class Builder:
                 if name == MANIFEST or bundle_folder(name) in todo:
                     outputs[name] = ""
             self.cache.dirty = True
-            return [ContentError("search", None, f"search was skipped: {skipped}", warning=True)]
+            return [
+                ContentError(
+                    "search",
+                    None,
+                    f"search was skipped: {skipped}",
+                    hint="the pages are published; the next build makes the search index "
+                    "again (`search: false` in site.yaml turns search off)",
+                    warning=True,
+                )
+            ]
         kept = bundles.keys() - todo.keys()
         files: dict[str, Content] = {
             name: KEEP

@@ -113,6 +113,7 @@ def test_an_index_pagefind_failed_to_make_is_made_by_the_next_build_even_unchang
     failed = site.build()
     assert failed.code == 0
     assert failed.warnings == ["search: warning: search was skipped: Pagefind failed: killed"]
+    assert "hint: the pages are published; the next build makes the search index" in failed.err
     indexed = bundles_indexed(monkeypatch)
     assert site.build().code == 0  # nothing changed since, but the index is behind
     assert indexed == [["2026", "pages"]]
