@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # annotations only: parsing needs ``digest`` from here
     from briefing.parse import ParsedSource
 
 CACHE_DIR = ".briefing-cache"
-FORMAT = 10
+FORMAT = 11
 """Raised whenever what the cache holds changes shape."""
 StatKey = tuple[int, int, int]
 
