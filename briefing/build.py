@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -486,7 +487,12 @@ class Builder:
         try:
             with Publication(out, known) as publication:
                 if last is not None and last.settings == settings and known:
-                    patched = self._patch(last, options, discovered, edited, known, publication.add)
+                    try:
+                        patched = self._patch(
+                            last, options, discovered, edited, known, publication.add
+                        )
+                    except pickle.UnpicklingError:
+                        patched = None  # a kept article was found damaged: build in full
                 if patched is None:
                     read_entries(self.root, self.cache, self.store)
                 prepared, found = patched or prepare(
@@ -578,9 +584,8 @@ class Builder:
                 name: ((None, None, *inputs[2:]), article, photo)
                 for name, (inputs, article, photo) in self.cache.articles.items()
             }
-            self.cache.basis, written = keep_basis(
-                self.root, shape, {"last": last, "memo": memo}, self.store
-            )
+            basis = {"last": last, "memo": memo}
+            self.cache.basis, written = keep_basis(self.root, shape, basis, self.store, (Article,))
             return written
         finally:
             if collecting:

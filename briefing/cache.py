@@ -16,15 +16,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import json
 import os
 import pickle
 import secrets
 import shutil
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from briefing import __version__
 from briefing.workers import collector_paused, in_background
@@ -179,7 +182,12 @@ def shard_files(site_root: Path) -> list[Path]:
     return sorted(cache_folder(site_root).glob("shard-*"))
 
 
-def _read(path: Path, key: bytes, fields: tuple[str, ...]) -> dict[str, Any] | None:
+def _read(
+    path: Path,
+    key: bytes,
+    fields: tuple[str, ...],
+    unpickle: Callable[[memoryview], object] = pickle.loads,
+) -> dict[str, Any] | None:
     """The pickled dict in ``path`` if we signed it and it has exactly ``fields``."""
     try:
         data = path.read_bytes()
@@ -193,7 +201,7 @@ def _read(path: Path, key: bytes, fields: tuple[str, ...]) -> dict[str, Any] | N
     if not hmac.compare_digest(signature, hmac.digest(key, payload, "sha256")):
         return None
     try:
-        contents = pickle.loads(payload)
+        contents = unpickle(payload)
     except Exception:
         return None
     if not isinstance(contents, dict) or set(contents) != set(fields):
@@ -205,15 +213,24 @@ def _write(path: Path, payload: bytes, key: bytes) -> None:
     write_atomically(path, _header() + hmac.digest(key, payload, "sha256") + payload)
 
 
-def _dump(path: Path, contents: object, key: bytes) -> None:
-    """``_write`` of ``pickle.dumps(contents)``, signed and written as it is pickled: the
-    basis (75 MB at 10,000 articles) is never held in memory whole."""
+def _dump(
+    path: Path,
+    contents: object,
+    key: bytes,
+    pickler: Callable[[_Signing], pickle.Pickler] | None = None,
+) -> None:
+    """``_write`` of ``pickle.dumps(contents)`` (or of what ``pickler`` makes of it),
+    signed and written as it is pickled: never held in memory whole."""
     header = _header()
     signer = hmac.new(key, digestmod="sha256")
 
     def write(file: BinaryIO) -> None:
         file.write(header + bytes(32))  # the signature's place, filled in at the end
-        pickle.dump(contents, _Signing(file, signer), pickle.HIGHEST_PROTOCOL)
+        signing = _Signing(file, signer)
+        if pickler is None:
+            pickle.dump(contents, signing, pickle.HIGHEST_PROTOCOL)
+        else:
+            pickler(signing).dump(contents)
         file.seek(len(header))
         file.write(signer.digest())
 
@@ -323,7 +340,7 @@ def save(site_root: Path, cache: BuildCache, store: str = BUILD) -> None:
     except OSError:
         return
     cache.shards = {shard: (files[shard], entries) for shard, entries in shards.items()}
-    named = {*files.values(), cache.basis}
+    named = {*files.values(), cache.basis, f"{cache.basis}{ASIDE}"}
     for old in (*folder.glob("shard-*"), *folder.glob("basis-*")):
         # A shard a concurrent build has just written may go too: that build's next
         # load then finds it missing and redoes its entries, which is slow, not wrong.
@@ -355,24 +372,38 @@ def _write_index(folder: Path, cache: BuildCache, shards: dict[int, str], key: b
 
 
 BASIS_FIELDS = ("last", "memo")
+ASIDE = ".aside"
+"""The suffix of the file beside a kept basis that holds the blobs set aside from it."""
 
 
 def keep_basis(
-    site_root: Path, shape: str, basis: dict[str, Any], store: str = BUILD
+    site_root: Path,
+    shape: str,
+    basis: dict[str, Any],
+    store: str = BUILD,
+    aside: tuple[type, ...] = (),
 ) -> tuple[str, Callable[[], bool]]:
     """Keep what a build can patch the next one on (``build.Builder``) in a new file,
     named with its ``shape`` (the caller's digest of what it fits). Returns its name, for
     ``BuildCache.basis``, and a function that waits until it is written and says whether
     it was: pickling it takes a second at 10,000 articles, so a forked child does it while
     the caller saves the rest. Wait before anything may read the store. The file is only
-    ever read through the index that names it, so it goes stale with it."""
+    ever read through the index that names it, so it goes stale with it.
+
+    Objects of the ``aside`` types pickle their bulk as bytes (``model.Article``: its
+    fields, body included); those bytes go to a file beside the basis, each signed on its
+    own, and are read back only when asked for (``_Aside``)."""
     folder = cache_folder(site_root, store)
     name = f"basis-{shape}-{secrets.token_hex(8)}"
     key = _key()  # made here, not in the child: two new keys would not sign alike
 
     def write() -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        _dump(folder / name, basis, key)
+
+        def pickle_to(beside: BinaryIO) -> None:
+            _dump(folder / name, basis, key, lambda file: _AsidePickler(file, beside, key, aside))
+
+        _atomically(folder / f"{name}{ASIDE}", pickle_to)
 
     return name, in_background(write)
 
@@ -380,8 +411,97 @@ def keep_basis(
 def load_basis(site_root: Path, name: str, store: str = BUILD) -> dict[str, Any] | None:
     if not name:
         return None
+    folder = cache_folder(site_root, store)
+    key = _key()
+    try:
+        aside = _Aside(folder / f"{name}{ASIDE}", key)
+    except OSError:
+        return None
+
+    def unpickle(payload: memoryview) -> object:
+        return _AsideUnpickler(io.BytesIO(payload), aside).load()
+
     with collector_paused():
-        return _read(cache_folder(site_root, store) / name, _key(), BASIS_FIELDS)
+        basis = _read(folder / name, key, BASIS_FIELDS, unpickle)
+    return basis if basis is not None and aside.whole() else None
+
+
+class _Ref(NamedTuple):
+    """Where one blob set aside is, and its signature."""
+
+    offset: int
+    length: int
+    signature: bytes
+
+    def __reduce__(self) -> tuple[Callable[..., object], tuple[int, int, bytes]]:
+        return (_aside_blob, (self.offset, self.length, self.signature))
+
+
+def _aside_blob(offset: int, length: int, signature: bytes) -> bytes:
+    """Named in a basis's pickle for each blob set aside; ``_AsideUnpickler`` reads it as
+    ``_Aside.blob`` instead. Only an unpickler without the file beside gets here."""
+    raise pickle.UnpicklingError("a blob set aside was read without its file")
+
+
+class _AsidePickler(pickle.Pickler):
+    """Writes the bytes in the reduce value of each object of the ``kinds`` to ``beside``
+    and pickles a ``_Ref`` to them in their place."""
+
+    def __init__(self, file: _Signing, beside: BinaryIO, key: bytes, kinds: tuple[type, ...]):
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
+        self.beside, self.key, self.kinds, self.offset = beside, key, kinds, 0
+
+    def reducer_override(self, obj: object) -> Any:
+        if type(obj) not in self.kinds:
+            return NotImplemented
+        reduced = obj.__reduce__()
+        assert isinstance(reduced, tuple)  # a str names a global: not one of ``kinds``
+        make, arguments = reduced[:2]
+        return make, tuple(self._set_aside(a) if type(a) is bytes else a for a in arguments)
+
+    def _set_aside(self, blob: bytes) -> _Ref:
+        self.beside.write(blob)
+        ref = _Ref(self.offset, len(blob), hmac.digest(self.key, blob, "sha256"))
+        self.offset += len(blob)
+        return ref
+
+
+class _AsideUnpickler(pickle.Unpickler):
+    def __init__(self, file: BinaryIO, aside: _Aside) -> None:
+        super().__init__(file)
+        self.aside = aside
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == (__name__, _aside_blob.__name__):
+            return self.aside.blob
+        return super().find_class(module, name)
+
+
+class _Aside:
+    """The file beside a basis, open while anything unpickled from it lives: each blob is
+    read, and its signature checked, when it is first asked for. A blob found damaged
+    then raises ``pickle.UnpicklingError``."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        weakref.finalize(self, os.close, self.fd)
+        self.key = key
+        self.end = 0
+
+    def blob(self, offset: int, length: int, signature: bytes) -> Callable[[], bytes]:
+        self.end = max(self.end, offset + length)
+        return partial(self._read, offset, length, signature)
+
+    def whole(self) -> bool:
+        """Whether the file holds every blob the basis named: a truncated one is found out
+        while the basis is read."""
+        return os.fstat(self.fd).st_size >= self.end
+
+    def _read(self, offset: int, length: int, signature: bytes) -> bytes:
+        blob = os.pread(self.fd, length, offset)
+        if not hmac.compare_digest(signature, hmac.digest(self.key, blob, "sha256")):
+            raise pickle.UnpicklingError("a blob set aside in the cache was damaged")
+        return blob
 
 
 def clean(site_root: Path) -> bool:

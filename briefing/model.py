@@ -121,6 +121,8 @@ class Article:
         blob = state.get(_STORED)
         if blob is None:
             blob = pickle.dumps(tuple(state[name] for name in _STORED_FIELDS), _PROTOCOL)
+        elif not isinstance(blob, bytes):
+            blob = blob()
         return (_stored_article, (self.file, _SHAPE, blob))
 
     if not TYPE_CHECKING:  # hidden from mypy, which would let any name through
@@ -130,6 +132,7 @@ class Article:
             state = self.__dict__
             blob = state.get(_STORED)
             if blob is not None:
+                blob = blob if isinstance(blob, bytes) else blob()
                 state.update(zip(_STORED_FIELDS, pickle.loads(blob), strict=True))
                 state.pop(_STORED, None)
             if name in state:  # also when another thread unpickled it first
@@ -155,7 +158,9 @@ _SHAPE = ",".join(_STORED_FIELDS)
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
-def _stored_article(file: str, shape: str, blob: bytes) -> Article:
+def _stored_article(file: str, shape: str, blob: bytes | Callable[[], bytes]) -> Article:
+    """An Article whose fields but its file are unpickled from ``blob`` when first read;
+    ``blob`` may be a function that reads it (``cache.keep_basis`` sets it aside)."""
     if shape != _SHAPE:
         # Found out now, while the whole pickle can still be ignored (and the build done
         # in full), not when a page being rendered reads a field.

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from briefing import build as build_module
 from briefing.build import Builder, BuildOptions
-from briefing.cache import cache_file, shard_files
+from briefing.cache import ASIDE, cache_file, shard_files
 from briefing.render import PlannedPage, render
 
 FILES = {
@@ -62,6 +62,13 @@ def assert_same_as_clean(site: SiteDir, tmp_path: Path) -> None:
     result = site.build()
     assert result.code == 0, result.err
     assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
+def kept_basis(site: SiteDir) -> tuple[Path, Path]:
+    """The basis the last full build kept, and the file beside it with its articles."""
+    folder = cache_file(site.root).parent
+    (basis,) = (path for path in folder.glob("basis-*") if not path.name.endswith(ASIDE))
+    return basis, basis.with_name(basis.name + ASIDE)
 
 
 EDITS: list[tuple[str, Callable[[SiteDir], None]]] = [
@@ -320,7 +327,7 @@ def test_a_theme_listing_that_shows_reading_time_follows_a_longer_body(
     ],
     ids=["truncated", "empty", "other-version", "tampered", "garbage"],
 )
-@pytest.mark.parametrize("part", ["index", "shard", "basis"])
+@pytest.mark.parametrize("part", ["index", "shard", "basis", "articles beside the basis"])
 def test_damaged_cache_is_ignored_and_the_output_stays_right(
     make_site: Callable[..., SiteDir],
     tmp_path: Path,
@@ -330,10 +337,11 @@ def test_damaged_cache_is_ignored_and_the_output_stays_right(
     site = make_site(FILES).built()
     shards = shard_files(site.root)
     assert len(shards) > 1
-    (basis,) = cache_file(site.root).parent.glob("basis-*")
-    path = {"index": cache_file(site.root), "shard": shards[0], "basis": basis}[part]
+    basis, aside = kept_basis(site)
+    paths = {"index": cache_file(site.root), "shard": shards[0], "basis": basis}
+    path = paths.get(part, aside)
     path.write_bytes(damage(path.read_bytes()))
-    if part == "basis":  # the kept basis is what a body edit is patched on
+    if path in (basis, aside):  # the kept basis is what a body edit is patched on
         storm = FILES["content/2026-03-16/storm.md"]
         site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Calm."))
     else:
@@ -470,14 +478,31 @@ def test_cache_written_by_an_older_shape_of_the_code_is_ignored(
     assert_same_as_clean(site, tmp_path)
 
 
+def test_an_article_changed_beside_the_basis_is_not_published_by_an_edit(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """The articles kept beside the basis are read, and their signatures checked, only
+    when a patch needs them: a change there, even one that leaves a valid pickle, must
+    not reach the pages (the feed shows every article's body)."""
+    site = make_site(FILES).built()
+    _, aside = kept_basis(site)
+    kept = aside.read_bytes()
+    assert kept.count(b"The bank held rates.") == 1
+    aside.write_bytes(kept.replace(b"The bank held rates.", b"The bank CUT rates!!"))
+    storm = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Calm."))
+    assert_same_as_clean(site, tmp_path)
+    assert "CUT" not in (site.out / "feed.xml").read_text()
+
+
 def test_a_kept_basis_of_an_older_shape_of_the_code_is_ignored(
     make_site: Callable[..., SiteDir], tmp_path: Path
 ) -> None:
     from briefing import cache as cache_module
 
     site = make_site(FILES).built()
-    (path,) = cache_file(site.root).parent.glob("basis-*")
-    kept = cache_module._read(path, cache_module._key(), cache_module.BASIS_FIELDS)
+    path, _ = kept_basis(site)
+    kept = cache_module.load_basis(site.root, path.name)
     assert kept is not None
     del vars(kept["last"].prepared.basis)["places"]  # as if made before that field was
     cache_module._write(path, pickle.dumps(kept), cache_module._key())
@@ -495,11 +520,11 @@ def test_articles_kept_by_an_older_shape_of_the_code_are_ignored(
     from briefing import model
 
     site = make_site(FILES).built()
-    (path,) = cache_file(site.root).parent.glob("basis-*")
-    kept = cache_module._read(path, cache_module._key(), cache_module.BASIS_FIELDS)
+    path, _ = kept_basis(site)
+    kept = cache_module.load_basis(site.root, path.name)
     assert kept is not None
     for stored in kept["last"].prepared.site.articles:
-        fields = pickle.loads(vars(stored)["_stored"])
+        fields = pickle.loads(vars(stored)["_stored"]())  # read from beside the basis
         vars(stored)["_stored"] = pickle.dumps(fields[:-1])  # as if made before a field was
     with monkeypatch.context() as older:
         older.setattr(model, "_SHAPE", ",".join(model._STORED_FIELDS[:-1]))
@@ -847,7 +872,7 @@ def test_a_basis_that_could_not_be_written_is_not_named_and_the_next_edit_is_rig
     fails (a full disk), the index must not name a file that is not there."""
     from briefing import cache as cache_module
 
-    def no_room_for_a_basis(path: Path, contents: object, key: bytes) -> None:
+    def no_room_for_a_basis(path: Path, contents: object, key: bytes, *pickler: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cache_module, "_dump", no_room_for_a_basis)
