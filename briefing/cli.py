@@ -13,9 +13,10 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from briefing import __version__
-from briefing.build import BuildOptions, BuildResult, build, prepare
+from briefing.build import Builder, BuildOptions, BuildResult, prepare
 from briefing.cache import clean as clean_cache
 from briefing.errors import ContentError, has_errors
 from briefing.output import OutputRefused, check_output
@@ -156,11 +157,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run() -> NoReturn:
+    """The ``briefing`` command: ``main``, then out of the process at once. A build holds
+    half a million objects at 10,000 articles; freeing them one by one on the way out
+    took 0.06 s of a 0.7 s edit, and the system takes the memory back whole. (mypy
+    leaves the same way, for the same reason.)"""
+    held: list[object] = []
+    code = main(sys.argv[1:], held)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def main(argv: Sequence[str] | None = None, held: list[object] | None = None) -> int:
+    """``held``: where the build's memory is left for the caller to free (``run``)."""
     args = _parser().parse_args(argv)
     try:
         if args.command in ("build", "check"):
-            return _build(args)
+            return _build(args, [] if held is None else held)
         if args.command == "clean":
             removed = clean_cache(args.site)
             _say("Removed the build cache." if removed else "There was no build cache.")
@@ -195,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-def _build(args: argparse.Namespace) -> int:
+def _build(args: argparse.Namespace, held: list[object]) -> int:
     site: Path = args.site
     if not site.is_dir():
         print(f"briefing: {site} is not a folder", file=sys.stderr)
@@ -224,7 +238,9 @@ def _build(args: argparse.Namespace) -> int:
     except OutputRefused as refusal:
         print(f"briefing: {refusal}", file=sys.stderr)
         return EXIT_USAGE
-    result = build(site, options, use_cache=not args.no_cache)
+    builder = Builder(site, options, persistent=not args.no_cache)
+    held.append(builder)
+    result = builder.build()
     report(result.problems)
     if not result.ok:
         return EXIT_CONTENT
