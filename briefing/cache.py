@@ -121,11 +121,12 @@ def stat_key(path: Path) -> StatKey | None:
 
 
 def digest(*parts: bytes | str) -> str:
-    hasher = hashlib.blake2b(digest_size=20)
-    for part in parts:
-        hasher.update(part.encode() if isinstance(part, str) else part)
-        hasher.update(b"\0")
-    return hasher.hexdigest()
+    """Of the parts, each followed by a NUL. Hashed in one piece: a build digests every
+    file name and stamp (20,000 parts at 10,000 articles) twice, and two ``update``
+    calls a part took 0.03 s."""
+    encoded = [part.encode() if isinstance(part, str) else part for part in parts]
+    encoded.append(b"")
+    return hashlib.blake2b(b"\0".join(encoded), digest_size=20).hexdigest()
 
 
 def user_cache_folder() -> Path:
