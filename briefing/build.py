@@ -32,6 +32,7 @@ from briefing.cache import (
     load_state,
     read_entries,
     save_state,
+    seed_entries,
     stat_key,
 )
 from briefing.cache import load as load_cache
@@ -398,7 +399,9 @@ class Builder:
     Builder in memory for its whole life, and patches its last site when a save changed
     only what articles say, not where they go (the usual save while writing).
 
-    ``persistent``: the next build reads and writes the cache's ``store``. ``resident``:
+    ``persistent``: the next build reads and writes the cache's ``store``, which starts
+    from the entries of the ``seed`` store when it has none (``cache.seed_entries``).
+    ``resident``:
     the builder builds again in this process (the preview), so it needs the site in
     memory and never takes the shortcut of a build with nothing to do, which returns
     without one; that shortcut's ``state.json`` is left to the CLI."""
@@ -411,11 +414,13 @@ class Builder:
         persistent: bool = False,
         store: str = BUILD,
         resident: bool = False,
+        seed: str | None = None,
     ) -> None:
         self.root = root
         self.options = options
         self.persistent = persistent
         self.store = store
+        self.seed = seed
         self.resident = resident
         self.cache = BuildCache()
         self._last: _Last | None = None
@@ -470,6 +475,8 @@ class Builder:
         if self.persistent:
             # The entries are read when a full build runs.
             self.cache = load_cache(self.root, entries=False, store=self.store)
+            if self.seed is not None:
+                seed_entries(self.root, self.cache, self.seed)
         if not self.cache.stamp or output_stamp(out) != self.cache.stamp:
             # The output is gone, foreign, or written since by a build that did not tell
             # the cache (``--no-cache``): nothing in it is known to be right.
@@ -1174,7 +1181,9 @@ def _picture_refs(
 
 
 def _body_settings(config: SiteConfig) -> str:
-    return repr((config.markdown, config.base_url))
+    """What a body's HTML depends on besides its text: its links are root-relative, so of
+    the base URL only its path counts (the preview's and the site's bodies are alike)."""
+    return repr((config.markdown, Links(config.base_url).base_path))
 
 
 def _body_key(source: ParsedSource, settings: str) -> str:

@@ -164,6 +164,8 @@ def _header() -> bytes:
 BUILD = "build"
 """The store of ``briefing build``; the preview keeps its own (its output and options
 differ), so neither invalidates the other's."""
+PREVIEW = "preview/build"
+"""The preview's store."""
 
 
 def cache_folder(site_root: Path, store: str = BUILD) -> Path:
@@ -305,6 +307,20 @@ def read_entries(site_root: Path, cache: BuildCache, store: str = BUILD) -> None
                 getattr(cache, name).update(entries[name])
             cache.shards[shard] = (file, entries)
     cache.unread = {}
+
+
+def seed_entries(site_root: Path, cache: BuildCache, other: str) -> None:
+    """Give a store that has no entries yet (``cache``, as loaded) those of the ``other``
+    store: the preview's first session starts from the CLI's parsed and rendered files,
+    and the reverse. They are checked like any entry (each is keyed by what made it);
+    what describes the other store's output is not taken."""
+    if cache.unread or cache.shards:
+        return
+    seed = load(site_root, store=other)
+    for name in PER_SOURCE:
+        getattr(cache, name).update(getattr(seed, name))
+    cache.link_targets = seed.link_targets
+    cache.dirty = True
 
 
 def save(site_root: Path, cache: BuildCache, store: str = BUILD) -> None:

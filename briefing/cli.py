@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from briefing import __version__
 from briefing.build import Builder, BuildOptions, BuildResult, prepare
+from briefing.cache import PREVIEW
 from briefing.cache import clean as clean_cache
 from briefing.errors import ContentError, has_errors
 from briefing.output import OutputRefused, check_output
@@ -243,7 +244,7 @@ def _build(args: argparse.Namespace, held: list[object]) -> int:
     except OutputRefused as refusal:
         print(f"briefing: {refusal}", file=sys.stderr)
         return EXIT_USAGE
-    builder = Builder(site, options, persistent=not args.no_cache)
+    builder = Builder(site, options, persistent=not args.no_cache, seed=PREVIEW)
     held.append(builder)
     result = builder.build()
     report(result.problems)

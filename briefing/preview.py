@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from briefing.build import Builder, BuildOptions, BuildResult
+from briefing.cache import BUILD, PREVIEW
 from briefing.config import CONFIG_FILE
 from briefing.errors import ContentError
 from briefing.server import WILDCARD, LiveState, PreviewHTTPServer
@@ -28,8 +29,6 @@ from briefing.watch import Debouncer, SiteWatcher, describe, polling_hint
 from briefing.workers import default_workers
 
 PREVIEW_DIR = Path(".briefing-cache") / "preview" / "site"
-PREVIEW_STORE = "preview/build"
-"""The preview's own build cache, in ``.briefing-cache/``."""
 SETTLE_EVERY = 25
 """Builds between full collections of the session's memory."""
 
@@ -115,7 +114,8 @@ class Preview:
             self.root,
             replace(options, workers=default_workers() if alone else 1),
             persistent=True,
-            store=PREVIEW_STORE,
+            store=PREVIEW,
+            seed=BUILD,
             resident=True,
         )
         self.rebuild([])

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 
 from briefing import build as build_module
 from briefing.build import Builder, BuildOptions
-from briefing.cache import ASIDE, cache_file, shard_files
+from briefing.cache import ASIDE, BUILD, PREVIEW, cache_file, shard_files
 from briefing.render import PlannedPage, render
 
 FILES = {
@@ -957,3 +958,46 @@ def test_a_cache_file_that_cannot_be_pickled_leaves_no_half_written_file(
     with pytest.raises(AttributeError, match="pickle"):
         cache_module._dump(tmp_path / "basis-x", {"a": 1, "b": lambda: 0}, bytes(32))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("first", ["cli", "preview"])
+def test_the_first_build_in_one_store_reuses_the_markdown_the_other_rendered(
+    make_site: Callable[..., SiteDir],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    first: str,
+) -> None:
+    """The preview keeps a cache of its own. Its first session on a site the CLI has built
+    (or a CLI build after only previews) parses and renders no article again: 28 s
+    against a cold build's 21 s at 10,000 articles, when it was all done already."""
+    site = make_site(FILES)
+    cli = BuildOptions(now=NOW, out=site.out)
+    preview = BuildOptions(now=NOW, out=tmp_path / "preview", base_url="http://127.0.0.1:8000/")
+    stores = {
+        "cli": lambda: Builder(site.root, cli, persistent=True, seed=PREVIEW),
+        "preview": lambda: Builder(
+            site.root, preview, persistent=True, store=PREVIEW, resident=True, seed=BUILD
+        ),
+    }
+    then = "preview" if first == "cli" else "cli"
+    assert stores[first]().build().ok
+    parsed: list[str] = []
+    rendered: list[str] = []
+    parse, render_body = build_module.parse_source, build_module._body_entry
+    monkeypatch.setattr(
+        build_module, "parse_source", lambda name, *a: parsed.append(name) or parse(name, *a)
+    )
+    monkeypatch.setattr(
+        build_module,
+        "_body_entry",
+        lambda md, source, *a: rendered.append(source.name) or render_body(md, source, *a),
+    )
+    result = stores[then]().build()
+    assert result.ok, result.problems
+    assert (parsed, rendered) == ([], [])
+    out = cli.out if then == "cli" else preview.out
+    assert out is not None
+    clean = tmp_path / "clean"
+    clean_options = replace(cli if then == "cli" else preview, out=clean)
+    assert Builder(site.root, clean_options).build().ok
+    assert snapshot(out) == snapshot(clean)
