@@ -218,9 +218,10 @@ def _tree_pss_kb(root: int) -> int:
 
 
 def preview_starts(root: Path) -> tuple[float, float]:
-    """``briefing serve`` started on a fresh clone (no preview cache yet), and started
-    again after a session with one save: seconds until its first build is done. Both on
-    one port, as an editor's default port stays the same from day to day."""
+    """``briefing serve`` started with no preview cache yet (the CLI's builds before it
+    left theirs, which the preview starts from), and started again after a session with
+    one save: seconds until its first build is done. Both on one port, as an editor's
+    default port stays the same from day to day."""
     import socket
     import threading
 
