@@ -61,18 +61,23 @@ def plan_bundles(out: Path, html: Iterable[str]) -> dict[str, str]:
         per_year[year] += count
     bundles: dict[str, str] = {}
     for year in sorted(per_year, reverse=True):
+        # The month folders only: a page may be /2026/ itself (a year in review).
         if per_year[year] <= SPLIT_YEAR:
-            bundles[year] = f"{year}/**/*.html"
+            bundles[year] = _months_glob(year, range(1, 13))
             continue
         for quarter in (4, 3, 2, 1):
             if dated[year, quarter]:
-                months = ",".join(f"{m:02d}" for m in range(3 * quarter - 2, 3 * quarter + 1))
-                bundles[f"{year}-q{quarter}"] = f"{year}/{{{months}}}/**/*.html"
+                months = range(3 * quarter - 2, 3 * quarter + 1)
+                bundles[f"{year}-q{quarter}"] = _months_glob(year, months)
     # Only the marked ones: given none, Pagefind would index every listing's whole text.
     marked = sorted(name for name in undated if _is_marked(out / name) and _plain(name))
     if marked:
         bundles[PAGES] = "{" + ",".join(marked) + "}"
     return bundles
+
+
+def _months_glob(year: str, months: Iterable[int]) -> str:
+    return f"{year}/{{{','.join(f'{month:02d}' for month in months)}}}/**/*.html"
 
 
 def bundle_of(name: str, bundles: Mapping[str, str]) -> str:

@@ -203,3 +203,23 @@ def assert_same_as_a_clean_build(site: SiteDir, tmp_path: Path) -> None:
     clean = tmp_path / "clean"
     assert site.build("--no-cache", "--out", clean).code == 0
     assert snapshot(site.out) == snapshot(clean)
+
+
+def test_a_page_named_like_a_year_is_found_once_not_in_its_years_bundle_too(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    """A page at /2026/ (``content/pages/2026.md``, a year in review) stands outside the
+    dated folders: its year's bundle must not index it again, or every search for it
+    would list it twice."""
+    page = "---\ntitle: The year in review\n---\n\nWhat happened in 2026.\n"
+    site = make_site({**FILES, "content/pages/2026.md": page}).built()
+    assert site.page("2026/").select_one("h1").get_text(strip=True) == "The year in review"
+
+    def pages_in(bundle: str) -> int:
+        entry = json.loads(site.file(f"pagefind/{bundle}/pagefind-entry.json").read_text())
+        return sum(language["page_count"] for language in entry["languages"].values())
+
+    stories = len([name for name in FILES if name.startswith("content/2026-")])
+    assert pages_in("2026") == stories
+    marked = [p for p in site.out.rglob("*.html") if "data-pagefind-body" in p.read_text()]
+    assert pages_in("2026") + pages_in("pages") == len(marked)
