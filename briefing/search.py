@@ -6,10 +6,11 @@ loads in the browser. Themes should not use ``data-pagefind-filter``: Pagefind's
 files differ from run to run, and two builds of the same input must be byte-identical.
 
 The index is split by date: one bundle per year, or per quarter for a year of more than
-``SPLIT_YEAR`` pages, and one for the pages outside the dated folders. Pagefind holds a
-whole index in memory and re-reads every page it covers; one index for an archive of
-10,000 stories took 26 s and 1.5 GB for every edit. A bundle is made again only when one
-of its pages changed, so an edit to today's story re-indexes this year or quarter. The
+``SPLIT_YEAR`` pages, the newest month apart once the newest of those holds more than
+``SPLIT_RECENT``, and one for the pages outside the dated folders. Pagefind holds a whole
+index in memory and re-reads every page it covers; one index for an archive of 10,000
+stories took 26 s and 1.5 GB for every edit. A bundle is made again only when one of its
+pages changed, so an edit to today's story re-indexes this month, quarter or year. The
 search page merges the bundles in the browser (Pagefind's ``mergeIndex``), newest first.
 
 It runs after the pages are in place. Without the Pagefind binary the build still
@@ -38,6 +39,9 @@ SPLIT_YEAR = 2000
 """A year with more story pages than this is indexed by quarter. At 20 stories a day a
 quarter's bundle took Pagefind 3 s and 270 MB, and a long archive stays four bundles a
 year for the browser to merge."""
+SPLIT_RECENT = 600
+"""When the newest bundle holds more story pages than this, its newest month is indexed
+on its own (at 20 stories a day, a month is about 600)."""
 _MARK = b"data-pagefind-body"
 
 
@@ -47,28 +51,40 @@ class SearchSkipped(Exception):
 
 def plan_bundles(out: Path, html: Iterable[str]) -> dict[str, str]:
     """Bundle name -> the Pagefind glob of its pages, newest first, for the site's HTML
-    files ``html`` (site paths) as published in ``out``."""
-    dated: Counter[tuple[str, int]] = Counter()
+    files ``html`` (site paths) as published in ``out``. A dated bundle's name says which
+    months it covers (``2026``, ``2026-q1``, ``2026-03``, ``2026-01-02``), so a bundle
+    whose months change has a new name, and is made anew."""
+    stories: Counter[tuple[str, int]] = Counter()
     undated: list[str] = []
     for name in html:
-        year, quarter = _date_of(name)
+        year, month = _date_of(name)
         if not year:
             undated.append(name)
         elif name.count("/") >= 4:  # a story's page, not its edition's
-            dated[year, quarter] += 1
-    per_year: Counter[str] = Counter()
-    for (year, _), count in dated.items():
-        per_year[year] += count
-    bundles: dict[str, str] = {}
-    for year in sorted(per_year, reverse=True):
-        # The month folders only: a page may be /2026/ itself (a year in review).
-        if per_year[year] <= SPLIT_YEAR:
-            bundles[year] = _months_glob(year, range(1, 13))
+            stories[year, month] += 1
+    groups: list[tuple[str, list[int]]] = []  # (year, months), newest first
+    for year in sorted({year for year, _ in stories}, reverse=True):
+        if sum(stories[year, month] for month in range(1, 13)) <= SPLIT_YEAR:
+            groups.append((year, list(range(1, 13))))
             continue
         for quarter in (4, 3, 2, 1):
-            if dated[year, quarter]:
-                months = range(3 * quarter - 2, 3 * quarter + 1)
-                bundles[f"{year}-q{quarter}"] = _months_glob(year, months)
+            months = list(range(3 * quarter - 2, 3 * quarter + 1))
+            if any(stories[year, month] for month in months):
+                groups.append((year, months))
+    bundles: dict[str, str] = {}
+    if groups:
+        # Edits go mostly to the latest edition: its month alone is indexed again, not a
+        # quarter up to three times its size, once the newest bundle is big.
+        year, months = groups[0]
+        newest = max(month for month in months if stories[year, month])
+        earlier = [month for month in months if month < newest]
+        if sum(stories[year, m] for m in months) > SPLIT_RECENT and any(
+            stories[year, month] for month in earlier
+        ):
+            bundles[_bundle_name(year, [newest])] = _months_glob(year, [newest])
+            groups[0] = (year, earlier)
+    for year, months in groups:
+        bundles[_bundle_name(year, months)] = _months_glob(year, months)
     # Only the marked ones: given none, Pagefind would index every listing's whole text.
     marked = sorted(name for name in undated if _is_marked(out / name) and _plain(name))
     if marked:
@@ -76,16 +92,47 @@ def plan_bundles(out: Path, html: Iterable[str]) -> dict[str, str]:
     return bundles
 
 
+def _bundle_name(year: str, months: list[int]) -> str:
+    """The name of the bundle of ``months`` (consecutive) of ``year``."""
+    first, last = months[0], months[-1]
+    if (first, last) == (1, 12):
+        return year
+    if first % 3 == 1 and last == first + 2:
+        return f"{year}-q{last // 3}"
+    if first == last:
+        return f"{year}-{first:02d}"
+    return f"{year}-{first:02d}-{last:02d}"
+
+
+def _months_covered(bundle: str) -> tuple[str, range] | None:
+    """``_bundle_name`` read back: (year, months), or None for the pages' bundle."""
+    year, _, rest = bundle.partition("-")
+    if not (len(year) == 4 and year.isdigit()):
+        return None
+    if not rest:
+        return year, range(1, 13)
+    if rest.startswith("q"):
+        quarter = int(rest[1:])
+        return year, range(3 * quarter - 2, 3 * quarter + 1)
+    first, _, last = rest.partition("-")
+    return year, range(int(first), int(last or first) + 1)
+
+
 def _months_glob(year: str, months: Iterable[int]) -> str:
+    # The month folders only: a page may be /2026/ itself (a year in review).
     return f"{year}/{{{','.join(f'{month:02d}' for month in months)}}}/**/*.html"
 
 
 def bundle_of(name: str, bundles: Mapping[str, str]) -> str:
-    """The bundle that would cover the HTML file ``name`` (site path)."""
-    year, quarter = _date_of(name)
+    """The bundle that covers the HTML file ``name`` (site path), or "" when none does."""
+    year, month = _date_of(name)
     if not year:
         return PAGES
-    return year if year in bundles else f"{year}-q{quarter}"
+    for bundle in bundles:
+        covered = _months_covered(bundle)
+        if covered is not None and covered[0] == year and month in covered[1]:
+            return bundle
+    return ""
 
 
 def bundle_folder(name: str) -> str | None:
@@ -153,12 +200,12 @@ def _run_pagefind(out: Path, folder: Path, glob: str, language: str) -> None:
 
 
 def _date_of(name: str) -> tuple[str, int]:
-    """(year, quarter) of a page in a dated folder (``2026/03/17/...``), else ("", 0)."""
+    """(year, month) of a page in a dated folder (``2026/03/17/...``), else ("", 0)."""
     parts = name.split("/", 2)
     if len(parts) == 3 and len(parts[0]) == 4 and parts[0].isdigit() and parts[1].isdigit():
         month = int(parts[1])
         if 1 <= month <= 12:
-            return parts[0], (month - 1) // 3 + 1
+            return parts[0], month
     return "", 0
 
 

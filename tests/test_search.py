@@ -223,3 +223,42 @@ def test_a_page_named_like_a_year_is_found_once_not_in_its_years_bundle_too(
     assert pages_in("2026") == stories
     marked = [p for p in site.out.rglob("*.html") if "data-pagefind-body" in p.read_text()]
     assert pages_in("2026") + pages_in("pages") == len(marked)
+
+
+def test_the_newest_month_of_a_big_bundle_is_indexed_alone_and_joins_it_when_it_ends(
+    make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An edit mostly goes to the latest edition: with the newest month in a bundle of its
+    own, it re-indexes that month, not its quarter. When the next month begins, the month
+    before must be searchable in the bundle that takes it in."""
+    monkeypatch.setattr(search, "SPLIT_RECENT", 1)
+    jan = article("Frost grips the north", "2026-01-12T09:00:00", "Roads iced over.")
+    feb = article("Snow closes schools", "2026-02-10T09:00:00", "Heavy snowfall.")
+    site = make_site(
+        {
+            "site.yaml": SEARCHABLE,
+            "content/2026-01-12/frost.md": jan,
+            "content/2026-02-10/snow.md": feb,
+        }
+    ).built()
+    assert json.loads(site.file("pagefind/bundles.json").read_text()) == [
+        "2026-02",
+        "2026-01",
+        "pages",
+    ]
+    indexed = bundles_indexed(monkeypatch)
+    site.write("content/2026-02-10/snow.md", feb.replace("Heavy snowfall.", "Deep snow."))
+    assert site.build().code == 0
+    assert indexed == [["2026-02"]]  # a body alone: no listing changed
+    # March begins: February leaves its own bundle for the one of the months before.
+    site.write("content/2026-03-17/port.md", FILES["content/2026-03-17/port.md"])
+    assert site.build().code == 0
+    bundles = json.loads(site.file("pagefind/bundles.json").read_text())
+    assert bundles == ["2026-03", "2026-01-02", "pages"]
+    assert sorted(indexed[-1]) == sorted(bundles)
+    assert sorted(p.name for p in site.file("pagefind").iterdir()) == sorted(
+        [*bundles, "bundles.json"]
+    )
+    entry = json.loads(site.file("pagefind/2026-01-02/pagefind-entry.json").read_text())
+    assert sum(language["page_count"] for language in entry["languages"].values()) == 2
+    assert_same_as_a_clean_build(site, tmp_path)
