@@ -102,8 +102,8 @@ from briefing.search import (
     MANIFEST,
     SearchSkipped,
     build_index,
+    bundle_finder,
     bundle_folder,
-    bundle_of,
     manifest,
     plan_bundles,
 )
@@ -822,7 +822,8 @@ class Builder:
         bundles = plan_bundles(out, [name for name in prepared.names if name.endswith(".html")])
         made = {bundle_folder(name) for name in outputs}
         stale = {bundle_folder(name) for name, made_from in outputs.items() if not made_from}
-        redo = {bundle_of(name, bundles) for name in changed} | stale
+        bundle_of = bundle_finder(bundles)
+        redo = {bundle_of(name) for name in changed} | stale
         todo = {name: glob for name, glob in bundles.items() if name in redo or name not in made}
         try:
             fresh = build_index(out, prepared.config.language, todo)

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -123,16 +123,20 @@ def _months_glob(year: str, months: Iterable[int]) -> str:
     return f"{year}/{{{','.join(f'{month:02d}' for month in months)}}}/**/*.html"
 
 
-def bundle_of(name: str, bundles: Mapping[str, str]) -> str:
-    """The bundle that covers the HTML file ``name`` (site path), or "" when none does."""
-    year, month = _date_of(name)
-    if not year:
-        return PAGES
+def bundle_finder(bundles: Iterable[str]) -> Callable[[str], str]:
+    """A function giving the bundle that covers an HTML file (site path), or "" when none
+    does: a cold build asks it for each of its 11,000 pages."""
+    covering: dict[tuple[str, int], str] = {}
     for bundle in bundles:
         covered = _months_covered(bundle)
-        if covered is not None and covered[0] == year and month in covered[1]:
-            return bundle
-    return ""
+        if covered is not None:
+            covering.update(((covered[0], month), bundle) for month in covered[1])
+
+    def bundle_of(name: str) -> str:
+        year, month = _date_of(name)
+        return covering.get((year, month), "") if year else PAGES
+
+    return bundle_of
 
 
 def bundle_folder(name: str) -> str | None:
