@@ -199,6 +199,12 @@ def bundles_indexed(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return indexed
 
 
+def pages_indexed(site: SiteDir, bundle: str) -> int:
+    """How many pages Pagefind says it indexed in ``bundle``."""
+    entry = json.loads(site.file(f"pagefind/{bundle}/pagefind-entry.json").read_text())
+    return sum(language["page_count"] for language in entry["languages"].values())
+
+
 def assert_same_as_a_clean_build(site: SiteDir, tmp_path: Path) -> None:
     clean = tmp_path / "clean"
     assert site.build("--no-cache", "--out", clean).code == 0
@@ -214,15 +220,10 @@ def test_a_page_named_like_a_year_is_found_once_not_in_its_years_bundle_too(
     page = "---\ntitle: The year in review\n---\n\nWhat happened in 2026.\n"
     site = make_site({**FILES, "content/pages/2026.md": page}).built()
     assert site.page("2026/").select_one("h1").get_text(strip=True) == "The year in review"
-
-    def pages_in(bundle: str) -> int:
-        entry = json.loads(site.file(f"pagefind/{bundle}/pagefind-entry.json").read_text())
-        return sum(language["page_count"] for language in entry["languages"].values())
-
     stories = len([name for name in FILES if name.startswith("content/2026-")])
-    assert pages_in("2026") == stories
+    assert pages_indexed(site, "2026") == stories
     marked = [p for p in site.out.rglob("*.html") if "data-pagefind-body" in p.read_text()]
-    assert pages_in("2026") + pages_in("pages") == len(marked)
+    assert pages_indexed(site, "2026") + pages_indexed(site, "pages") == len(marked)
 
 
 def test_the_newest_month_of_a_big_bundle_is_indexed_alone_and_joins_it_when_it_ends(
@@ -259,6 +260,5 @@ def test_the_newest_month_of_a_big_bundle_is_indexed_alone_and_joins_it_when_it_
     assert sorted(p.name for p in site.file("pagefind").iterdir()) == sorted(
         [*bundles, "bundles.json"]
     )
-    entry = json.loads(site.file("pagefind/2026-01-02/pagefind-entry.json").read_text())
-    assert sum(language["page_count"] for language in entry["languages"].values()) == 2
+    assert pages_indexed(site, "2026-01-02") == 2
     assert_same_as_a_clean_build(site, tmp_path)
