@@ -401,10 +401,9 @@ class Builder:
 
     ``persistent``: the next build reads and writes the cache's ``store``, which starts
     from the entries of the ``seed`` store when it has none (``cache.seed_entries``).
-    ``resident``:
-    the builder builds again in this process (the preview), so it needs the site in
-    memory and never takes the shortcut of a build with nothing to do, which returns
-    without one; that shortcut's ``state.json`` is left to the CLI."""
+    ``resident``: the builder builds again in this process (the preview), so it needs the
+    site in memory and never takes the shortcut of a build with nothing to do, which
+    returns without one; that shortcut's ``state.json`` is left to the CLI."""
 
     def __init__(
         self,

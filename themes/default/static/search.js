@@ -7,8 +7,8 @@
   const list = document.querySelector("[data-search-results]");
   let pagefind = null;
 
-  // The index comes in bundles (a year or a quarter each, newest first, then the pages):
-  // the first is loaded and the others merged into it.
+  // The index comes in bundles (a year, a quarter or the newest month each, newest first,
+  // then the pages): the first is loaded and the others merged into it.
   async function engine() {
     if (!pagefind) {
       const root = form.dataset.bundle;
