@@ -476,11 +476,13 @@ class Builder:
             self.cache = load_cache(self.root, entries=False, store=self.store)
             if self.seed is not None:
                 seed_entries(self.root, self.cache, self.seed)
-        if not self.cache.stamp or output_stamp(out) != self.cache.stamp:
+        known: dict[str, str] | None = self.cache.outputs
+        stamp = self.cache.stamp
+        if not stamp or output_stamp(out) != stamp or self.cache.out != str(out.resolve()):
             # The output is gone, foreign, or written since by a build that did not tell
-            # the cache (``--no-cache``): nothing in it is known to be right.
-            self.cache.outputs = {}
-        known = self.cache.outputs if self.cache.out == str(out.resolve()) else None
+            # the cache (``--no-cache``): what it holds is not known, let alone right. The
+            # whole site is staged, and what is in the output but not in the site goes.
+            self.cache.outputs, known = {}, None
         result = BuildResult(trusted=edited is not None)
         problems = result.problems
         prepared: Prepared | None = None

@@ -194,7 +194,7 @@ class Publication:
                 if not os.path.isfile(previous):
                     raise FileNotFoundError(self.out / name)
                 self._kept += 1
-            elif isinstance(content, bytes) and _same(previous, content):
+            elif _same(previous, content):
                 self._kept += 1
             else:
                 _write(self._staging, name, content, self._made)

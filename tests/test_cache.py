@@ -852,6 +852,35 @@ def test_a_no_cache_build_in_between_leaves_no_stale_page_behind(
     assert_same_as_clean(site, tmp_path)
 
 
+def test_a_story_deleted_after_a_no_cache_build_leaves_the_output_with_the_next_build(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """The ``--no-cache`` build did not tell the cache what it wrote: the next build must
+    look at the output itself to find what is no longer part of the site."""
+    site = make_site(FILES).built()
+    assert site.build("--no-cache").code == 0
+    site.remove("content/2026-03-16/storm.md")
+    result = site.build()
+    assert result.code == 0, result.err
+    assert not any("storm" in name for name in snapshot(site.out))
+    assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
+def test_a_build_after_a_no_cache_build_of_the_same_site_rewrites_nothing(
+    make_site: Callable[..., SiteDir],
+) -> None:
+    """Photos and theme files included: a publisher syncing by modification time would
+    otherwise upload them all again."""
+    site = make_site(FILES).built()
+    assert site.build("--no-cache").code == 0
+    before = {path: path.stat().st_mtime_ns for path in site.out.rglob("*") if path.is_file()}
+    result = site.build()
+    assert result.code == 0, result.err
+    after = {path: path.stat().st_mtime_ns for path in site.out.rglob("*") if path.is_file()}
+    changed = sorted(p.name for p in after if before.get(p) != after[p])
+    assert changed == [".briefing-output"]
+
+
 def test_a_build_after_a_story_was_added_does_not_even_read_the_kept_basis(
     make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
