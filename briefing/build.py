@@ -183,7 +183,7 @@ class Prepared:
     site: Site
     theme: Theme
     names: list[str]
-    """Every file of the site: the files were handed to ``write`` as they were made."""
+    """Every file of the site: the files were staged in the publication as they were made."""
     pages: int
     """How many of them are HTML pages."""
     fingerprints: dict[str, str]
@@ -207,24 +207,36 @@ Write = Callable[[str, Content], None]
 """Takes one output file (site path, content) as soon as it is made."""
 
 
+@dataclass(frozen=True)
+class _Staged:
+    """A page a worker rendered and staged itself (``Publication.stage``): only whether
+    it was written travels back to be recorded."""
+
+    written: bool
+
+
+_WRITTEN, _UNCHANGED = _Staged(True), _Staged(False)
+
+
 def prepare(
     root: Path,
     options: BuildOptions,
     cache: BuildCache | None = None,
     discovered: Discovered | None = None,
-    write: Write | None = None,
+    publication: Publication | None = None,
 ) -> tuple[Prepared | None, list[ContentError]]:
-    """Every stage but putting the site in place. Each output file is handed to ``write``
-    as soon as it is made (unless an error has already been found), so writing overlaps
-    rendering. With a ``cache``, work whose inputs did not change is reused, and the cache
-    is updated with this build's results. Without one (``briefing check``) photos the
-    builds have not processed yet are processed in a scratch folder that is gone on
-    return, so the result is for checking, not for publishing."""
+    """Every stage but putting the site in place. Each output file is staged in
+    ``publication`` as soon as it is made (unless an error has already been found), so
+    writing overlaps rendering. With a ``cache``, work whose inputs did not change is
+    reused, and the cache is updated with this build's results. Without one (``briefing
+    check``) photos the builds have not processed yet are processed in a scratch folder
+    that is gone on return, so the result is for checking, not for publishing."""
     photos = root / CACHE_DIR / "images"
     if cache is None:
         with tempfile.TemporaryDirectory(prefix="briefing-check-") as scratch:
-            return _prepare(root, options, BuildCache(), (Path(scratch), photos), discovered, write)
-    return _prepare(root, options, cache, (photos, None), discovered, write)
+            scratched = (Path(scratch), photos)
+            return _prepare(root, options, BuildCache(), scratched, discovered, publication)
+    return _prepare(root, options, cache, (photos, None), discovered, publication)
 
 
 def _prepare(
@@ -233,7 +245,7 @@ def _prepare(
     cache: BuildCache,
     image_dirs: tuple[Path, Path | None],
     discovered: Discovered | None,
-    write: Write | None,
+    publication: Publication | None,
 ) -> tuple[Prepared | None, list[ContentError]]:
     """``image_dirs``: where photos are processed, and a store of processed photos to
     reuse without writing to it."""
@@ -298,16 +310,25 @@ def _prepare(
     fingerprints: dict[str, str] = {}
     owners: dict[str, PlannedPage | str] = {}
     # A build that already failed publishes nothing: its files need not be written.
-    keep = write if write is not None and not has_errors(problems) else None
+    keep = publication if publication is not None and not has_errors(problems) else None
 
-    def take(name: str, content: Content, owner: PlannedPage | str) -> None:
+    def take(name: str, content: Content | _Staged, owner: PlannedPage | str) -> None:
         if _claim(owners, name, owner, problems):
             names.append(name)
-            if keep is not None:
-                keep(name, content)
+            if isinstance(content, _Staged):
+                assert keep is not None
+                keep.record(name, content.written)
+            elif keep is not None:
+                keep.add(name, content)
 
     rendered = _render_pages(
-        theme, site, planned, reusable, options.workers, _stage(options, "Rendering pages")
+        theme,
+        site,
+        planned,
+        reusable,
+        options.workers,
+        _stage(options, "Rendering pages"),
+        keep.stage if keep is not None else None,
     )
     for page, text in zip(planned, rendered, strict=True):
         name = output_file(page.path)
@@ -335,7 +356,7 @@ def _prepare(
             names.append(name)
             fingerprints[name] = fingerprint
             if keep is not None:
-                keep(name, KEEP)
+                keep.add(name, KEEP)
     if options.strict:
         problems = [replace(p, warning=False) for p in problems]
     moments = [
@@ -505,7 +526,7 @@ class Builder:
                 if patched is None:
                     read_entries(self.root, self.cache, self.store)
                 prepared, found = patched or prepare(
-                    self.root, options, self.cache, discovered, publication.add
+                    self.root, options, self.cache, discovered, publication
                 )
                 problems += found
                 if prepared is None or not result.ok:
@@ -968,9 +989,13 @@ def _render_pages(
     reusable: Mapping[str, str],
     workers: int,
     progress: Progress = None,
-) -> Iterator[Content | ContentError]:
+    stage: Callable[[str, Content], bool] | None = None,
+) -> Iterator[Content | _Staged | ContentError]:
     """Each page's bytes, in order and as soon as they are made; KEEP when its fingerprint
-    says the last output is still right."""
+    says the last output is still right. With ``stage`` (``Publication.stage``), the
+    workers stage the pages they render and hand back only what it said. At 10,000
+    articles, taking in 340 MB of pages and writing them cost the parent 1.3 to 1.7 s of
+    processor while the workers wanted both cores: the pages took 0.3 to 1.6 s longer."""
     context = site_context(site)
     for name in {page.template for page in planned if page.template.endswith(".html")}:
         # Compiled once here and inherited by the workers; a broken one is reported by
@@ -978,14 +1003,17 @@ def _render_pages(
         with contextlib.suppress(Exception):
             theme.env.get_template(name)
 
-    def page_bytes(page: PlannedPage) -> bytes | ContentError:
+    def one_page(page: PlannedPage) -> bytes | _Staged | ContentError:
         try:
-            return render(theme, site, context, page).encode("utf-8")
+            made = render(theme, site, context, page).encode("utf-8")
         except TemplateProblem as failure:
             return failure.problem
+        if stage is None:
+            return made
+        return _WRITTEN if stage(output_file(page.path), made) else _UNCHANGED
 
     todo = [page for page in planned if reusable.get(output_file(page.path)) != page.fingerprint]
-    fresh = fork_imap(page_bytes, todo, workers, progress)
+    fresh = fork_imap(one_page, todo, workers, progress)
     for page in planned:
         yield KEEP if reusable.get(output_file(page.path)) == page.fingerprint else next(fresh)
     next(fresh, None)  # lets the workers finish and go

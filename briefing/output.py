@@ -187,34 +187,44 @@ class Publication:
 
     def add(self, name: str, content: Content) -> None:
         """Stage one file of the new site (KEEP: the one already in ``out``)."""
+        self.record(name, self.stage(name, content))
+
+    def stage(self, name: str, content: Content) -> bool:
+        """The file work of ``add``: True when the file was written to the staging folder,
+        False when the one in ``out`` stands. It changes nothing the commit reads, so a
+        forked worker can stage the pages it renders (their bytes need not travel back);
+        the parent then ``record``s what it says."""
         # Strings, not Paths, from here on: this runs for every file of the site.
         previous = os.path.join(self._folder, checked(name))
         if self.previous is not None:
             if isinstance(content, Keep):
                 if not os.path.isfile(previous):
                     raise FileNotFoundError(self.out / name)
-                self._kept += 1
-            elif _same(previous, content):
-                self._kept += 1
-            else:
-                _write(self._staging, name, content, self._made)
-                self._written.append(name)
-            return
+                return False
+            if _same(previous, content):
+                return False
+            _write(self._staging, name, content, self._made)
+            return True
         if isinstance(content, Keep) or _same(previous, content):
             # Unchanged: a hard link keeps the file's modification time for rsync.
             target = _staged(self._staging, name, self._made)
             try:
                 os.link(previous, target)
-                self._kept += 1
-                return
+                return False
             except OSError:
                 if isinstance(content, Keep):
                     shutil.copyfile(previous, target)
-                    self._kept += 1
-                    return
+                    return False
         assert not isinstance(content, Keep)
         _write(self._staging, name, content, self._made)
-        self._written.append(name)
+        return True
+
+    def record(self, name: str, written: bool) -> None:
+        """Count a file ``stage`` put in place: written, or kept from ``out``."""
+        if written:
+            self._written.append(name)
+        else:
+            self._kept += 1
 
     def commit(self, names: Collection[str]) -> WriteStats:
         """Put the staged site in place; ``names``: every file of it, to find what is gone."""

@@ -493,6 +493,32 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_site(
     assert snapshot(site.out) == clean_snapshot(site, tmp_path)
 
 
+def test_a_disk_that_fills_up_while_the_workers_write_the_pages_keeps_the_site(
+    make_site, tmp_path, monkeypatch
+):
+    """A cold build's workers stage the pages they render: a write failing in one of them
+    is the same clear error as in the build's own process."""
+    names = [f"story-{number:02d}" for number in range(70)]  # enough pages to fork for
+    site = make_site(
+        {f"{DAY}/{name}.md": article(name.title(), date="2026-03-17") for name in names}
+    ).built("--jobs", "1")
+    site.write(f"{DAY}/story-00.md", article("Story 00 changed", date="2026-03-17"))
+    previous = tree_state(site.out)
+    disk = _FullDisk(site.out.parent / f".{site.out.name}.staging", 0)
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "open", disk.open)
+        patch.setattr(io, "open", disk.open)
+        result = site.build("--no-cache", "--jobs", "2")
+    assert result.code == 1, result.err
+    assert result.errors == [f"{site.out}: could not write the site: No space left on device"]
+    assert "Traceback" not in result.err
+    assert changes(previous, tree_state(site.out)) == []
+    leftovers = sorted(p.name for p in site.root.iterdir() if p.name.startswith(".public"))
+    assert leftovers == [".public.lock"]
+    assert site.build("--jobs", "2").code == 0
+    assert snapshot(site.out) == clean_snapshot(site, tmp_path)
+
+
 def test_a_disk_that_fills_up_as_the_cache_is_saved_still_publishes_and_leaves_no_scraps(
     make_site, tmp_path, monkeypatch
 ):
