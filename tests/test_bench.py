@@ -41,6 +41,7 @@ def test_benchmark_builds_a_small_synthetic_briefing_and_reports_every_figure(
         "search_index_peak_mb",
         "search_index_edit_s",
         "yardstick_markdown_bodies_per_s",
+        "yardstick_markdown_bodies_per_s_two_cores",
         "yardstick_new_file_ms",
         "peak_rss_mb",
     ):
