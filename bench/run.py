@@ -158,9 +158,10 @@ class Run:
 class Trash:
     """Old outputs, moved aside and deleted once every figure is taken. This VM's disk is
     ext4 mounted with online discard: deleting a site's 11,000 files just before a build
-    slowed that build's file creation severalfold (three cold builds in a row, each after
-    deleting the last one's output: 8, 14 and 19 s of system time; 3.2 to 3.7 s each with
-    the output moved aside). The deletion is no build's work, so it waits for the end."""
+    slowed that build's file creation severalfold (six cold builds one after another,
+    each after deleting the last one's output: from 8 s of system time rising to 23 s;
+    3.2 to 3.7 s each with the output moved aside). The deletion is no build's work, so
+    it waits for the end."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="briefing-bench-trash-"))
