@@ -350,13 +350,18 @@ def _prepare(
         fingerprints[name] = fingerprint
         content = KEEP if reusable.get(name) == fingerprint else file
         take(name, content, owner)
-    for name, fingerprint in reusable.items():
-        if name.startswith(BUNDLE):
-            # The search index is rebuilt after publishing, from the published pages.
-            names.append(name)
-            fingerprints[name] = fingerprint
-            if keep is not None:
-                keep.add(name, KEEP)
+    search_files = {name: f for name, f in reusable.items() if name.startswith(BUNDLE)}
+    if not search_files and options.search and config.search:
+        # The cache does not know the index in the output (``--no-cache``, or after
+        # ``briefing clean``): it stays published, marked stale, until the index step
+        # has made it again. Dropping it left the site without search meanwhile.
+        search_files = dict.fromkeys(_published_index(out), "")
+    for name, fingerprint in search_files.items():
+        # The search index is rebuilt after publishing, from the published pages.
+        names.append(name)
+        fingerprints[name] = fingerprint
+        if keep is not None:
+            keep.add(name, KEEP)
     if options.strict:
         problems = [replace(p, warning=False) for p in problems]
     moments = [
@@ -882,6 +887,15 @@ class Builder:
         self.cache.outputs[MANIFEST] = digest(listing)
         self.cache.dirty = True
         return []
+
+
+def _published_index(out: Path) -> list[str]:
+    """The search index's files in the output folder, as site paths."""
+    found = []
+    for folder, _, files in os.walk(out / BUNDLE):
+        relative = Path(folder).relative_to(out).as_posix()
+        found += [f"{relative}/{name}" for name in files]
+    return sorted(found)
 
 
 def _with_output_index(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from a11y_helpers import chromium, missing_browser, require, sample_site, serving
-from conftest import SITE_YAML, SiteDir, article, snapshot
+from conftest import SITE_YAML, SiteDir, article, run_cli, snapshot
 
 from briefing import build as build_module
 from briefing import search
@@ -185,6 +185,40 @@ def test_search_finds_a_word_from_the_sample_briefing_in_a_real_browser(
         page.fill("#search-query", "proportion")
         page.click('form[role="search"] button[type="submit"]')
         page.locator('[data-search-results] li a[href="/about/"]').wait_for(timeout=10_000)
+
+
+@pytest.mark.parametrize("how", ["no-cache", "after-clean"])
+def test_readers_keep_the_search_while_a_build_the_cache_cannot_help_indexes_again(
+    make_site: Callable[..., SiteDir],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    how: str,
+) -> None:
+    """Without the cache's word for the index in the output, the build used to drop it
+    and publish the pages with no search until Pagefind was done (20 s at 10,000
+    stories). The old index stays until the new one replaces it, and a bundle no longer
+    needed still goes."""
+    site = make_site(
+        {**FILES, "content/2025-06-02/budget.md": article("Budget passes", "2025-06-02T09:00:00")}
+    ).built()
+    assert "2025" in json.loads(site.file("pagefind/bundles.json").read_text())
+    published_while_indexing: list[bool] = []
+
+    def watching(out: Path, language: str, bundles: Mapping[str, str]) -> dict[str, bytes]:
+        published_while_indexing.append((out / search.MANIFEST).is_file())
+        return search.build_index(out, language, bundles)
+
+    monkeypatch.setattr(build_module, "build_index", watching)
+    site.remove("content/2025-06-02/budget.md")
+    if how == "after-clean":
+        assert run_cli("clean", site.root).code == 0
+        assert site.build().code == 0
+    else:
+        assert site.build("--no-cache").code == 0
+    assert published_while_indexing == [True]
+    assert "2025" not in json.loads(site.file("pagefind/bundles.json").read_text())
+    assert not (site.out / "pagefind/2025").exists()
+    assert_same_as_a_clean_build(site, tmp_path)
 
 
 def bundles_indexed(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
