@@ -106,6 +106,7 @@ from briefing.search import (
     bundle_folder,
     manifest,
     plan_bundles,
+    published_index,
 )
 from briefing.theme import Theme, builtin_theme_dir, load_theme
 from briefing.urls import Links, asset_path, output_file
@@ -355,7 +356,7 @@ def _prepare(
         # The cache does not know the index in the output (``--no-cache``, or after
         # ``briefing clean``): it stays published, marked stale, until the index step
         # has made it again. Dropping it left the site without search meanwhile.
-        search_files = dict.fromkeys(_published_index(out), "")
+        search_files = dict.fromkeys(published_index(out), "")
     for name, fingerprint in search_files.items():
         # The search index is rebuilt after publishing, from the published pages.
         names.append(name)
@@ -887,15 +888,6 @@ class Builder:
         self.cache.outputs[MANIFEST] = digest(listing)
         self.cache.dirty = True
         return []
-
-
-def _published_index(out: Path) -> list[str]:
-    """The search index's files in the output folder, as site paths."""
-    found = []
-    for folder, _, files in os.walk(out / BUNDLE):
-        relative = Path(folder).relative_to(out).as_posix()
-        found += [f"{relative}/{name}" for name in files]
-    return sorted(found)
 
 
 def _with_output_index(

@@ -147,6 +147,15 @@ def bundle_folder(name: str) -> str | None:
     return head if slash else None
 
 
+def published_index(out: Path) -> list[str]:
+    """The search index's files in the output folder ``out``, as site paths."""
+    found = []
+    for folder, _, files in os.walk(out / BUNDLE):
+        relative = Path(folder).relative_to(out).as_posix()
+        found += [f"{relative}/{name}" for name in files]
+    return sorted(found)
+
+
 def manifest(bundles: Iterable[str]) -> bytes:
     return json.dumps(list(bundles)).encode("utf-8")
 
