@@ -456,7 +456,11 @@ class Builder:
         """The settings the last build looked at."""
 
     def build(
-        self, now: datetime | None = None, *, changed: Collection[str] | None = None
+        self,
+        now: datetime | None = None,
+        *,
+        changed: Collection[str] | None = None,
+        discovered: Discovered | None = None,
     ) -> BuildResult:
         """Build with the clock at ``now`` (default: the options' clock).
 
@@ -464,6 +468,9 @@ class Builder:
         on trust, they spare looking at every file under content/ when only those content
         files changed; the result then says ``trusted``, and the caller must build once
         more without them to catch what the watcher missed.
+
+        ``discovered``: what ``discover`` found under content/ just before, when the
+        caller looked (the CLI, while it imported the rest of briefing).
 
         The whole build holds the output's lock: a second build of the same site waits,
         then starts from the first one's cache and output, never from a stale view.
@@ -473,14 +480,18 @@ class Builder:
         try:
             check_output(out, self.root)
             with locked(out):
-                return self._build_locked(options, out, changed)
+                return self._build_locked(options, out, changed, discovered)
         except OutputRefused as refusal:
             return BuildResult([ContentError(str(out), None, str(refusal))])
         except OSError as exc:
             return BuildResult([_write_problem(out, exc)])
 
     def _build_locked(
-        self, options: BuildOptions, out: Path, changed: Collection[str] | None
+        self,
+        options: BuildOptions,
+        out: Path,
+        changed: Collection[str] | None,
+        given: Discovered | None,
     ) -> BuildResult:
         hinted = self._rediscover(changed) if changed is not None else None
         edited: list[SourceFile] | None = None
@@ -488,7 +499,7 @@ class Builder:
             self._discovered, edited = hinted
             discovered: Discovered = (list(self._discovered.values()), self._last.found)
         else:
-            discovered = discover(self.root, self.root / "content", self._discovered)
+            discovered = given or discover(self.root, self.root / "content", self._discovered)
             self._discovered = {source.name: source for source in discovered[0]}
         settings = self._seen_settings = self._settings(options)
         remembers = self.persistent and not self.resident
@@ -679,7 +690,9 @@ class Builder:
         parts = [__version__, repr(settings)]
         parts.append(str(out.resolve()))  # that it still holds a site is checked apart
         sources, problems = discovered
-        parts += (f"{source.name}:{source.stamp}" for source in sources)
+        # Every name, then every stamp, in two strings: half the time of a string each.
+        parts.append("\0".join([source.name for source in sources]))
+        parts.append(repr([source.stamp for source in sources]))
         parts += (problem.format() for problem in problems)
         return digest(*parts)
 

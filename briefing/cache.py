@@ -414,15 +414,17 @@ def keep_basis(
     name = f"basis-{shape}-{secrets.token_hex(8)}"
     key = _key()  # made here, not in the child: two new keys would not sign alike
 
-    def write() -> None:
+    def write() -> bytes:
         folder.mkdir(parents=True, exist_ok=True)
 
         def pickle_to(beside: BinaryIO) -> None:
             _dump(folder / name, basis, key, lambda file: _AsidePickler(file, beside, key, aside))
 
         _atomically(folder / f"{name}{ASIDE}", pickle_to)
+        return b""
 
-    return name, in_background(write)
+    written = in_background(write)
+    return name, lambda: written() is not None
 
 
 def load_basis(site_root: Path, name: str, store: str = BUILD) -> dict[str, Any] | None:

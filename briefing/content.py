@@ -7,14 +7,16 @@ skips never triggers a rebuild either.
 from __future__ import annotations
 
 import os
+import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
 from briefing.errors import ContentError, display_path, sort_problems
+from briefing.workers import in_background
 
 EDITION_FILE = "_edition.md"
 PAGES_FOLDER = "pages"
@@ -113,6 +115,25 @@ def discover(
                     found.append(SourceFile(content_dir, name, kind, stamp))
     found.sort(key=attrgetter("name"))
     return found, sort_problems(problems)
+
+
+def discover_aside(
+    site_root: Path, content_dir: Path
+) -> Callable[[], tuple[list[SourceFile], list[ContentError]]]:
+    """``discover``, in a forked child while the caller goes on: the CLI imports the rest
+    of briefing meanwhile, which takes about as long as a ``stat`` of every file (0.15 s
+    each at 10,000 articles), and two cores do both at once. The function returned waits
+    for the child's files and problems; if it failed, they are looked for again here."""
+    wait = in_background(lambda: pickle.dumps(discover(site_root, content_dir)))
+
+    def found() -> tuple[list[SourceFile], list[ContentError]]:
+        made = wait()
+        if made is None:
+            return discover(site_root, content_dir)
+        files, problems = pickle.loads(made)  # from our own child, through our own pipe
+        return files, problems
+
+    return found
 
 
 def _link_problem(full: Path, site_root: Path, root: Path, reason: str) -> ContentError:

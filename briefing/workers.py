@@ -48,31 +48,39 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
 
 
-def in_background(task: Callable[[], None]) -> Callable[[], bool]:
+def in_background(task: Callable[[], bytes]) -> Callable[[], bytes | None]:
     """Run ``task`` in a forked child while the caller goes on with other work; the
-    function returned waits for the child and says whether ``task`` succeeded. Run here
-    and now where forking is impossible or unsafe (another thread may hold a lock the
-    child would need)."""
+    function returned waits for the child and returns what ``task`` returned, or None if
+    it failed. Run here and now where forking is impossible or unsafe (another thread may
+    hold a lock the child would need)."""
     if not CAN_FORK or threading.active_count() > 1:
         try:
-            task()
+            made = task()
         except Exception:
-            return lambda: False
-        return lambda: True
+            return lambda: None
+        return lambda: made
+    reading, writing = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - the child's coverage is not collected
         code = 1
         try:
-            task()
+            os.close(reading)
+            with open(writing, "wb") as pipe:
+                pipe.write(task())
             code = 0
         finally:
             os._exit(code)  # not the parent's exit handlers, nor its buffered output
-    result: list[bool] = []
+    os.close(writing)
+    result: list[bytes | None] = []
 
-    def wait() -> bool:
+    def wait() -> bytes | None:
         if not result:
+            # Read before waiting: a child with more to say than the pipe holds would
+            # otherwise wait for the reader as the reader waits for it.
+            with open(reading, "rb") as pipe:
+                made = pipe.read()
             _, status = os.waitpid(child, 0)
-            result.append(os.waitstatus_to_exitcode(status) == 0)
+            result.append(made if os.waitstatus_to_exitcode(status) == 0 else None)
         return result[0]
 
     return wait

@@ -914,15 +914,21 @@ def test_a_basis_that_could_not_be_written_is_not_named_and_the_next_edit_is_rig
     assert_same_as_clean(site, tmp_path)
 
 
-def test_work_handed_to_a_child_process_says_whether_it_was_done(tmp_path: Path) -> None:
+def test_work_handed_to_a_child_process_says_whether_it_was_done_and_what_it_made(
+    tmp_path: Path,
+) -> None:
     from briefing.workers import in_background
 
-    def fails() -> None:
+    def fails() -> bytes:
         raise OSError("disk full")
 
-    done = in_background(lambda: (tmp_path / "done").write_text("yes"))
-    assert in_background(fails)() is False
-    assert done() is True and done() is True  # asking twice waits once
+    def writes() -> bytes:
+        (tmp_path / "done").write_text("yes")
+        return b"done" * 100_000  # more than a pipe holds: the child waits for the reader
+
+    done = in_background(writes)
+    assert in_background(fails)() is None
+    assert done() == b"done" * 100_000 and done() == b"done" * 100_000  # asking twice waits once
     assert (tmp_path / "done").read_text() == "yes"
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import article, photo, run_cli, snapshot
 
 import briefing
+import briefing.content as content_module
+from briefing.content import Kind, discover, discover_aside
+from briefing.workers import in_background
 
 
 def test_version_prints_the_package_version():
@@ -223,6 +228,56 @@ def test_external_links_and_mail_are_not_checked(make_site):
     body = "[w](https://example.com/x) [m](mailto:desk@example.org) [t](#top)"
     site = linking_site(make_site, body)
     assert site.check().code == 0
+
+
+# The content is looked at in a child process while the build imports the rest of briefing
+
+
+def site_with_every_kind_of_file(make_site, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password")
+    site = make_site(
+        {
+            "content/2026-03-17/a.md": article("A", date="2026-03-17"),
+            "content/2026-03-17/_edition.md": "---\ntitle: Tuesday\n---\nNote.\n",
+            "content/2026-03-17/p.jpg": photo(),
+            "content/pages/about.md": "---\ntitle: About\n---\nUs.\n",
+        }
+    )
+    os.symlink(secret, site.root / "content" / "2026-03-17" / "leak.txt")
+    return site
+
+
+def test_files_looked_at_in_a_child_process_are_every_file_and_problem_there(make_site, tmp_path):
+    site = site_with_every_kind_of_file(make_site, tmp_path)
+    content = site.root / "content"
+    waits = []
+
+    def counted(task):
+        waits.append(in_background(task))
+        return waits[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(content_module, "in_background", counted)
+        files, problems = discover_aside(site.root, content)()
+    assert waits and waits[0]() is not None  # the child ran and said what it found
+    assert (files, problems) == discover(site.root, content)
+    assert {f.kind for f in files} == set(Kind)
+    assert [p.path for p in problems] == ["content/2026-03-17/leak.txt"]
+    result = site.build()
+    assert result.code == 1 and "outside the site" in result.errors[0]
+
+
+def test_the_build_looks_at_the_files_itself_when_the_child_process_fails(
+    make_site, tmp_path, monkeypatch
+):
+    site = site_with_every_kind_of_file(make_site, tmp_path)
+    (site.root / "content" / "2026-03-17" / "leak.txt").unlink()
+    monkeypatch.setattr(content_module, "in_background", lambda task: lambda: None)
+    content = site.root / "content"
+    assert discover_aside(site.root, content)() == discover(site.root, content)
+    assert site.build().code == 0
+    assert (site.out / "2026" / "03" / "17" / "a" / "index.html").is_file()
 
 
 # Reproducible output
