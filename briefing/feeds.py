@@ -19,7 +19,9 @@ from briefing.theme import isodate
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
-_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What XML 1.0 forbids, spelled out: as the complement of what it allows, the pattern
+# took 6.6 ms to compile, on every command's start.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ROOT_RELATIVE = re.compile(r'="/(?!/)')
 """The literal part of ``\\b(href|src)="/(?!/)``; the names are looked at by hand: a
 pattern that starts at every word boundary took 0.2 ms a body, 60 of which are in the
