@@ -11,7 +11,7 @@ import gc
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from briefing.cache import (
     BuildCache,
     BuildState,
     ParsedEntry,
+    Shelf,
     StatKey,
     digest,
     keep_basis,
@@ -160,7 +161,7 @@ class Basis:
     again."""
 
     planned: list[PlannedPage]
-    places: dict[str, tuple[object, ...]]
+    places: Mapping[str, tuple[object, ...]]
     """Each published story's ``place_of`` by file: what an edit to it is compared with.
     Curated links are left out: an edit to one is never patched, as it may give it a body
     and so a page."""
@@ -407,6 +408,43 @@ class Edit:
         return self.remembered[1]
 
 
+class _KeptMemo(MutableMapping[str, Remembered]):
+    """The memo of a kept basis: what each Article was made from, unpickled when a patch
+    asks for it, with the Article from the basis's site. What a build puts in goes on
+    top."""
+
+    def __init__(
+        self, kept: Shelf[tuple[int, tuple[Any, ...], str | None]], articles: Sequence[Article]
+    ) -> None:
+        self._kept: Mapping[str, tuple[int, tuple[Any, ...], str | None]] = kept
+        self._articles = articles
+        self._new: dict[str, Remembered] = {}
+
+    def __getitem__(self, name: str) -> Remembered:
+        if name in self._new:
+            return self._new[name]
+        position, inputs, photo = self._kept[name]
+        return inputs, self._articles[position], photo
+
+    def __setitem__(self, name: str, remembered: Remembered) -> None:
+        self._new[name] = remembered
+
+    def __delitem__(self, name: str) -> None:
+        self._new = dict(self.items())
+        self._kept = {}
+        del self._new[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (name for name in self._kept if name not in self._new)
+        yield from self._new
+
+    def __len__(self) -> int:
+        return len(self._kept.keys() | self._new.keys())
+
+    def clear(self) -> None:
+        self._kept, self._new = {}, {}
+
+
 @dataclass(frozen=True)
 class _Last:
     """A builder's last successful build, which the next one may patch."""
@@ -542,6 +580,11 @@ class Builder:
                         patched = None  # a kept article was found damaged: build in full
                 if patched is None:
                     read_entries(self.root, self.cache, self.store)
+                    if isinstance(self.cache.articles, _KeptMemo):
+                        # Made from sources no longer in memory, the kept Articles would
+                        # not be reused (nor the few patched since), and unpickling what
+                        # each was made from costs 0.15 s at 10,000 articles.
+                        self.cache.articles = {}
                 prepared, found = patched or prepare(
                     self.root, options, self.cache, discovered, publication
                 )
@@ -631,12 +674,29 @@ class Builder:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            memo = {
-                name: ((None, None, *inputs[2:]), article, photo)
-                for name, (inputs, article, photo) in self.cache.articles.items()
-            }
-            basis = {"last": last, "memo": memo}
-            self.cache.basis, written = keep_basis(self.root, shape, basis, self.store, (Article,))
+            prepared = last.prepared
+            assert prepared.basis is not None  # a build without one is not kept
+            articles, positions = prepared.site.articles, prepared.basis.positions
+            # Each Article is kept once, in the site: the memo says where it is. One that
+            # is not there is left out, and an edit to it is built in full.
+            memo = Shelf(
+                {
+                    name: (position, (None, None, *inputs[2:]), photo)
+                    for name, (inputs, article, photo) in self.cache.articles.items()
+                    if (position := positions.get(name)) is not None
+                    and articles[position] is article
+                }
+            )
+            basis = replace(
+                prepared.basis,
+                places=Shelf(prepared.basis.places),
+                refs=Shelf(prepared.basis.refs),
+                anchors=Shelf(prepared.basis.anchors),
+            )
+            kept = {"last": replace(last, prepared=replace(prepared, basis=basis)), "memo": memo}
+            self.cache.basis, written = keep_basis(
+                self.root, shape, kept, self.store, (Article, Shelf)
+            )
             return written
         finally:
             if collecting:
@@ -648,14 +708,14 @@ class Builder:
         if not self.cache.basis.startswith(f"basis-{shape}-"):
             return None
         kept = load_basis(self.root, self.cache.basis, self.store)
-        if kept is None or not isinstance(kept["memo"], dict):
+        if kept is None or not isinstance(kept["memo"], Shelf):
             return None
         last: object = kept["last"]
         if not (_whole(last, _Last) and _whole(last.prepared, Prepared)):
             return None
         if not _whole(last.prepared.basis, Basis):
             return None
-        self.cache.articles = kept["memo"]
+        self.cache.articles = _KeptMemo(kept["memo"], last.prepared.site.articles)
         return last
 
     def _rediscover(

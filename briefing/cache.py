@@ -13,6 +13,7 @@ cache shipped inside someone else's site is never unpickled.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import hashlib
 import hmac
@@ -23,11 +24,11 @@ import pickle
 import secrets
 import shutil
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeVar
 
 from briefing import __version__
 from briefing.workers import collector_paused, in_background
@@ -525,6 +526,68 @@ class _Aside:
         if not hmac.compare_digest(signature, hmac.digest(self.key, blob, "sha256")):
             raise pickle.UnpicklingError("a blob set aside in the cache was damaged")
         return blob
+
+
+Value = TypeVar("Value")
+Blob = bytes | Callable[[], bytes]
+"""Bytes, or a function that reads them (a blob set aside, ``_Aside.blob``)."""
+
+
+class Shelf(Mapping[str, Value]):
+    """A mapping of a kept basis pickled as one blob of its keys and one of its values,
+    each value unpickled when first read: a patch reads the places, photos and anchors of
+    the few articles it edits, of 10,000. In memory, the mapping it was made from."""
+
+    def __init__(self, mapping: Mapping[str, Value], kept: tuple[Blob, Blob] | None = None):
+        self._read = mapping
+        self._kept = kept
+        """The blobs of its keys and values, when unpickled: read when first asked for."""
+        self._index: tuple[dict[str, int], array.array[int], bytes] | None = None
+
+    def _where(self) -> tuple[dict[str, int], array.array[int], bytes]:
+        if self._index is None:
+            assert self._kept is not None
+            keys, values = (blob if isinstance(blob, bytes) else blob() for blob in self._kept)
+            names, ends = pickle.loads(keys)
+            where = {name: index for index, name in enumerate(names)}
+            self._index = (where, array.array("Q", ends), values)
+        return self._index
+
+    def __getitem__(self, key: str) -> Value:
+        if key in self._read or self._kept is None:
+            return self._read[key]
+        where, ends, values = self._where()
+        index = where[key]
+        start = ends[index - 1] if index else 0
+        value: Value = pickle.loads(values[start : ends[index]])
+        assert isinstance(self._read, dict)
+        self._read[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in (self._read if self._kept is None else self._where()[0])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read if self._kept is None else self._where()[0])
+
+    def __len__(self) -> int:
+        return len(self._read if self._kept is None else self._where()[0])
+
+    def __reduce__(self) -> tuple[Callable[[bytes, bytes], Shelf[Any]], tuple[bytes, bytes]]:
+        names = tuple(self)
+        values = io.BytesIO()
+        pickler = pickle.Pickler(values, pickle.HIGHEST_PROTOCOL)
+        ends = array.array("Q")
+        for name in names:
+            pickler.clear_memo()
+            pickler.dump(self[name])
+            ends.append(values.tell())
+        keys = pickle.dumps((names, ends.tobytes()), pickle.HIGHEST_PROTOCOL)
+        return (_kept_shelf, (keys, values.getvalue()))
+
+
+def _kept_shelf(keys: Blob, values: Blob) -> Shelf[Any]:
+    return Shelf({}, (keys, values))
 
 
 def clean(site_root: Path) -> bool:

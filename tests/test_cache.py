@@ -287,7 +287,7 @@ def test_an_edit_to_a_body_alone_leaves_listings_that_do_not_show_bodies(
 
     def recording(theme: object, site: object, context: object, page: PlannedPage) -> str:
         rendered.append(page.path)
-        return render(theme, site, context, page)  # type: ignore[arg-type]
+        return render(theme, site, context, page)
 
     monkeypatch.setattr(build_module, "render", recording)
     storm = FILES["content/2026-03-16/storm.md"]
@@ -663,7 +663,7 @@ def test_body_edits_are_patched_in_the_preview_and_the_cli_and_equal_a_clean_bui
 
     def counting(*args: object, **kwargs: object) -> object:
         full_builds.append(1)
-        return prepare(*args, **kwargs)  # type: ignore[arg-type]
+        return prepare(*args, **kwargs)
 
     monkeypatch.setattr(build_module, "prepare", counting)
     for what, saved, patchable in BODY_EDITS:
@@ -1036,3 +1036,42 @@ def test_the_first_build_in_one_store_reuses_the_markdown_the_other_rendered(
     clean_options = replace(cli if then == "cli" else preview, out=clean)
     assert Builder(site.root, clean_options).build().ok
     assert snapshot(out) == snapshot(clean)
+
+
+@given(st.dictionaries(st.text(), st.one_of(st.none(), st.text(), st.tuples(st.integers()))))
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_mapping_kept_with_a_basis_reads_back_as_it_was(
+    tmp_path: Path, mapping: dict[str, object]
+) -> None:
+    from briefing.cache import Shelf, keep_basis, load_basis
+
+    name, written = keep_basis(
+        tmp_path, "shape", {"last": Shelf(mapping), "memo": 1}, BUILD, (Shelf,)
+    )
+    assert written()
+    kept = load_basis(tmp_path, name)
+    assert kept is not None
+    shelf = kept["last"]
+    assert isinstance(shelf, Shelf)
+    assert len(shelf) == len(mapping) and list(shelf) == list(mapping)
+    assert all(key in shelf and shelf[key] == value for key, value in mapping.items())
+    assert "\0missing" not in shelf and shelf.get("\0missing") is None
+    assert dict(shelf) == mapping
+
+
+def test_the_memo_of_a_kept_basis_takes_what_a_build_puts_in_on_top() -> None:
+    from briefing.build import _KeptMemo
+    from briefing.cache import Shelf
+
+    articles = [object(), object()]
+    kept = pickle.loads(pickle.dumps(Shelf({"a.md": (1, ("in",), "a.jpg"), "b.md": (0, (), None)})))
+    memo = _KeptMemo(kept, articles)
+    assert memo["a.md"] == (("in",), articles[1], "a.jpg") and memo["a.md"][1] is articles[1]
+    memo["c.md"] = ((), articles[0], None)
+    memo["b.md"] = (("new",), articles[1], None)
+    assert sorted(memo) == ["a.md", "b.md", "c.md"] and len(memo) == 3
+    assert memo["b.md"][0] == ("new",)
+    del memo["a.md"]
+    assert sorted(memo) == ["b.md", "c.md"] and "a.md" not in memo
+    memo.clear()
+    assert len(memo) == 0 and memo.get("b.md") is None
