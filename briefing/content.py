@@ -6,6 +6,7 @@ skips never triggers a rebuild either.
 
 from __future__ import annotations
 
+import array
 import os
 import pickle
 import re
@@ -124,16 +125,43 @@ def discover_aside(
     of briefing meanwhile, which takes about as long as a ``stat`` of every file (0.15 s
     each at 10,000 articles), and two cores do both at once. The function returned waits
     for the child's files and problems; if it failed, they are looked for again here."""
-    wait = in_background(lambda: pickle.dumps(discover(site_root, content_dir)))
+    wait = in_background(lambda: _packed(*discover(site_root, content_dir)))
 
     def found() -> tuple[list[SourceFile], list[ContentError]]:
         made = wait()
         if made is None:
             return discover(site_root, content_dir)
-        files, problems = pickle.loads(made)  # from our own child, through our own pipe
-        return files, problems
+        return _unpacked(content_dir, made)
 
     return found
+
+
+_KINDS = tuple(Kind)
+
+
+def _packed(files: list[SourceFile], problems: list[ContentError]) -> bytes:
+    """The files as a few strings and arrays: pickling 20,000 SourceFiles and unpickling
+    them took 0.08 and 0.05 s, this 0.02 s each."""
+    names = "\0".join([file.name for file in files])  # no file name holds a NUL
+    kinds = bytes([_KINDS.index(file.kind) for file in files])
+    sizes_and_inodes = array.array("Q", [n for f in files for n in (f.stamp[0], f.stamp[2])])
+    times = array.array("q", [file.stamp[1] for file in files])  # before 1970: negative
+    return pickle.dumps((names, kinds, sizes_and_inodes, times, problems))
+
+
+def _unpacked(content_dir: Path, packed: bytes) -> tuple[list[SourceFile], list[ContentError]]:
+    # From our own child, through our own pipe: nobody else's pickle.
+    names, kinds, sizes_and_inodes, times, problems = pickle.loads(packed)
+    each = iter(sizes_and_inodes)
+    pairs = zip(each, each, strict=True)
+    make = tuple.__new__
+    files = [
+        make(SourceFile, (content_dir, name, _KINDS[kind], (size, time, inode)))
+        for name, kind, (size, inode), time in zip(
+            names.split("\0") if kinds else [], kinds, pairs, times, strict=True
+        )
+    ]
+    return files, problems
 
 
 def _link_problem(full: Path, site_root: Path, root: Path, reason: str) -> ContentError:

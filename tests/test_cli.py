@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from conftest import article, photo, run_cli, snapshot
@@ -266,6 +267,22 @@ def test_files_looked_at_in_a_child_process_are_every_file_and_problem_there(mak
     assert [p.path for p in problems] == ["content/2026-03-17/leak.txt"]
     result = site.build()
     assert result.code == 1 and "outside the site" in result.errors[0]
+
+
+def test_files_dated_before_1970_or_named_oddly_are_found_by_the_child_process_as_they_are(
+    make_site,
+):
+    site = make_site({"content/2026-03-17/a.md": article("A", date="2026-03-17")})
+    content = site.root / "content"
+    assert discover_aside(site.root, content)() == discover(site.root, content)  # one file
+    odd = site.write("content/2026-03-17/line\nbreak.jpg", photo())
+    os.utime(odd, ns=(-86_400 * 10**9, -86_400 * 10**9))  # restored from an old archive
+    files, problems = discover_aside(site.root, content)()
+    assert (files, problems) == discover(site.root, content)
+    assert [f.stamp[1] for f in files if f.name.endswith("break.jpg")] == [-86_400 * 10**9]
+    shutil.rmtree(content)
+    content.mkdir()
+    assert discover_aside(site.root, content)() == ([], [])
 
 
 def test_the_build_looks_at_the_files_itself_when_the_child_process_fails(
