@@ -687,9 +687,13 @@ class Builder:
                     and articles[position] is article
                 }
             )
+            placement = prepared.basis.placement
             basis = replace(
                 prepared.basis,
                 places=Shelf(prepared.basis.places),
+                placement=Placement(
+                    Shelf(placement.paths), Shelf(placement.edition_days), Shelf(placement.slugs)
+                ),
                 refs=Shelf(prepared.basis.refs),
                 anchors=Shelf(prepared.basis.anchors),
             )
