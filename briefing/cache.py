@@ -13,7 +13,6 @@ cache shipped inside someone else's site is never unpickled.
 
 from __future__ import annotations
 
-import array
 import contextlib
 import hashlib
 import hmac
@@ -24,6 +23,7 @@ import pickle
 import secrets
 import shutil
 import weakref
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -528,66 +528,75 @@ class _Aside:
         return blob
 
 
+Key = TypeVar("Key")
 Value = TypeVar("Value")
 Blob = bytes | Callable[[], bytes]
 """Bytes, or a function that reads them (a blob set aside, ``_Aside.blob``)."""
 
 
-class Shelf(Mapping[str, Value]):
-    """A mapping of a kept basis pickled as one blob of its keys and one of its values,
-    each value unpickled when first read: a patch reads the places, photos and anchors of
-    the few articles it edits, of 10,000. In memory, the mapping it was made from."""
+class Shelf(Mapping[Key, Value]):
+    """A mapping of a kept basis pickled in buckets by key, each set aside and unpickled
+    when a key in it is first looked up: a patch reads the pages, places, photos and
+    anchors of what it edits, of 10,000 articles. In memory, the mapping it was made
+    from. Keys are strings or integers."""
 
-    def __init__(self, mapping: Mapping[str, Value], kept: tuple[Blob, Blob] | None = None):
+    PER_BUCKET = 128
+
+    def __init__(self, mapping: Mapping[Key, Value], count: int = 0, *kept: Blob) -> None:
         self._read = mapping
+        self._count = count
         self._kept = kept
-        """The blobs of its keys and values, when unpickled: read when first asked for."""
-        self._index: tuple[dict[str, int], array.array[int], bytes] | None = None
+        """Its buckets, when unpickled."""
+        self._buckets: dict[int, dict[Key, Value]] = {}
 
-    def _where(self) -> tuple[dict[str, int], array.array[int], bytes]:
-        if self._index is None:
-            assert self._kept is not None
-            keys, values = (blob if isinstance(blob, bytes) else blob() for blob in self._kept)
-            names, ends = pickle.loads(keys)
-            where = {name: index for index, name in enumerate(names)}
-            self._index = (where, array.array("Q", ends), values)
-        return self._index
+    def _bucket(self, number: int) -> dict[Key, Value]:
+        if number not in self._buckets:
+            blob = self._kept[number]
+            self._buckets[number] = pickle.loads(blob if isinstance(blob, bytes) else blob())
+        return self._buckets[number]
 
-    def __getitem__(self, key: str) -> Value:
-        if key in self._read or self._kept is None:
+    def __getitem__(self, key: Key) -> Value:
+        if not self._kept:
             return self._read[key]
-        where, ends, values = self._where()
-        index = where[key]
-        start = ends[index - 1] if index else 0
-        value: Value = pickle.loads(values[start : ends[index]])
-        assert isinstance(self._read, dict)
-        self._read[key] = value
-        return value
+        number = _bucket_of(key, len(self._kept))
+        if number is None:
+            raise KeyError(key)
+        return self._bucket(number)[key]
 
     def __contains__(self, key: object) -> bool:
-        return key in (self._read if self._kept is None else self._where()[0])
+        if not self._kept:
+            return key in self._read
+        number = _bucket_of(key, len(self._kept))
+        return number is not None and key in self._bucket(number)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._read if self._kept is None else self._where()[0])
+    def __iter__(self) -> Iterator[Key]:
+        if not self._kept:
+            return iter(self._read)
+        return (key for number in range(len(self._kept)) for key in self._bucket(number))
 
     def __len__(self) -> int:
-        return len(self._read if self._kept is None else self._where()[0])
+        return self._count if self._kept else len(self._read)
 
-    def __reduce__(self) -> tuple[Callable[[bytes, bytes], Shelf[Any]], tuple[bytes, bytes]]:
-        names = tuple(self)
-        values = io.BytesIO()
-        pickler = pickle.Pickler(values, pickle.HIGHEST_PROTOCOL)
-        ends = array.array("Q")
-        for name in names:
-            pickler.clear_memo()
-            pickler.dump(self[name])
-            ends.append(values.tell())
-        keys = pickle.dumps((names, ends.tobytes()), pickle.HIGHEST_PROTOCOL)
-        return (_kept_shelf, (keys, values.getvalue()))
+    def __reduce__(self) -> tuple[Callable[..., Shelf[Any, Any]], tuple[object, ...]]:
+        """Each bucket's bytes an argument of its own, for ``_AsidePickler`` to set aside."""
+        count = max(1, len(self) // self.PER_BUCKET)
+        buckets: list[dict[Key, Value]] = [{} for _ in range(count)]
+        for key, value in self.items():
+            number = _bucket_of(key, count)
+            if number is None:
+                raise TypeError(f"a Shelf's keys are strings or integers, not {key!r}")
+            buckets[number][key] = value
+        pickled = (pickle.dumps(bucket, pickle.HIGHEST_PROTOCOL) for bucket in buckets)
+        return (Shelf, ({}, len(self), *pickled))
 
 
-def _kept_shelf(keys: Blob, values: Blob) -> Shelf[Any]:
-    return Shelf({}, (keys, values))
+def _bucket_of(key: object, buckets: int) -> int | None:
+    """The same in every process (unlike ``hash`` of a string)."""
+    if isinstance(key, str):
+        return zlib.crc32(key.encode("utf-8", "surrogatepass")) % buckets
+    if isinstance(key, int):
+        return key % buckets
+    return None
 
 
 def clean(site_root: Path) -> bool:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 
@@ -23,7 +23,7 @@ from briefing.feeds import atom_feed, json_feed, news_sitemap, robots, sitemap, 
 from briefing.model import Article, Edition, Section, Site, Tag, Topic, digest_of
 from briefing.structured import absolute, edition_list, news_article, website
 from briefing.theme import MONTHS, Theme, builtin_theme_dir, long_date
-from briefing.urls import section_path, tag_path
+from briefing.urls import output_file, section_path, tag_path
 
 PER_PAGE = 50
 """Articles on one page of a section or tag listing."""
@@ -505,19 +505,78 @@ def article_link(article: Article | None) -> str:
     return f"{article.url}:{article.title}" if article else ""
 
 
-def replan(planned: list[PlannedPage], replaced: Mapping[str, str]) -> list[PlannedPage]:
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+
+
+class Layered(Mapping[Key, Value]):
+    """A mapping with changes on top of another, which stays as it is: a patched plan is
+    the last full build's with the pages the patches changed."""
+
+    def __init__(self, base: Mapping[Key, Value], top: Mapping[Key, Value]) -> None:
+        self.base: Mapping[Key, Value] = base
+        self.top: Mapping[Key, Value] = top
+        if isinstance(base, Layered):  # one layer, however many patches
+            self.base, self.top = base.base, {**base.top, **top}
+
+    def __getitem__(self, key: Key) -> Value:
+        return self.top[key] if key in self.top else self.base[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.top or key in self.base
+
+    def __iter__(self) -> Iterator[Key]:
+        yield from self.base
+        yield from (key for key in self.top if key not in self.base)
+
+    def __len__(self) -> int:
+        return len(self.base) + sum(1 for key in self.top if key not in self.base)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The pages of the last full build, by place in its plan, with which of them read
+    each value: a patch finds the few pages an edit changes without looking at the other
+    11,000, and a kept basis (``cache.Shelf``) need not unpickle them."""
+
+    pages: Mapping[int, PlannedPage]
+    readers: Mapping[str, tuple[int, ...]]
+    """Each value a page reads -> the pages that read it."""
+    files: Mapping[str, int]
+    """Each page's output file -> its place."""
+
+    @classmethod
+    def of(cls, planned: list[PlannedPage]) -> Plan:
+        readers: dict[str, list[int]] = {}
+        for index, page in enumerate(planned):
+            for read in dict.fromkeys(page.reads):
+                readers.setdefault(read, []).append(index)
+        files = {output_file(page.path): index for index, page in enumerate(planned)}
+        return cls(dict(enumerate(planned)), {k: tuple(v) for k, v in readers.items()}, files)
+
+
+def replan(plan: Plan, replaced: Mapping[str, str]) -> tuple[Plan, list[int]]:
     """The plan again after edits that left every article in its place: ``replaced`` maps
     each old value pages read (an article's fingerprint, card or headline as a neighbour,
     its edition's fingerprint or card) to its new one.
     Every page that read one reads the new one instead, and gets a new fingerprint; the
-    rest stand as they are."""
-    new_plan = list(planned)
-    for index, page in enumerate(planned):
-        if replaced.keys().isdisjoint(page.reads):
-            continue
+    rest stand as they are. Returns the new plan and the places of the pages it changed."""
+    anew = sorted({index for old in replaced for index in plan.readers.get(old, ())})
+    pages: dict[int, PlannedPage] = {}
+    readers: dict[str, set[int]] = {}
+    for index in anew:
+        page = plan.pages[index]
         reads = tuple(replaced.get(read, read) for read in page.reads)
-        new_plan[index] = replace(page, reads=reads, fingerprint=digest_of(page.recipe, reads))
-    return new_plan
+        pages[index] = replace(page, reads=reads, fingerprint=digest_of(page.recipe, reads))
+        before, after = set(page.reads), set(reads)
+        for read in before ^ after:
+            moved = readers.setdefault(read, set(plan.readers.get(read, ())))
+            if read in after:
+                moved.add(index)
+            else:
+                moved.discard(index)
+    changed = {read: tuple(sorted(indices)) for read, indices in readers.items()}
+    return Plan(Layered(plan.pages, pages), Layered(plan.readers, changed), plan.files), anew
 
 
 def with_sitemap(site: Site, pages: list[PlannedPage]) -> list[PlannedPage]:

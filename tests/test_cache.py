@@ -1038,7 +1038,13 @@ def test_the_first_build_in_one_store_reuses_the_markdown_the_other_rendered(
     assert snapshot(out) == snapshot(clean)
 
 
-@given(st.dictionaries(st.text(), st.one_of(st.none(), st.text(), st.tuples(st.integers()))))
+@given(
+    st.dictionaries(
+        st.one_of(st.text(), st.integers()),
+        st.one_of(st.none(), st.text(), st.tuples(st.integers())),
+        max_size=400,  # a few buckets
+    )
+)
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_mapping_kept_with_a_basis_reads_back_as_it_was(
     tmp_path: Path, mapping: dict[str, object]
@@ -1053,9 +1059,9 @@ def test_a_mapping_kept_with_a_basis_reads_back_as_it_was(
     assert kept is not None
     shelf = kept["last"]
     assert isinstance(shelf, Shelf)
-    assert len(shelf) == len(mapping) and list(shelf) == list(mapping)
+    assert len(shelf) == len(mapping) and sorted(map(repr, shelf)) == sorted(map(repr, mapping))
     assert all(key in shelf and shelf[key] == value for key, value in mapping.items())
-    assert "\0missing" not in shelf and shelf.get("\0missing") is None
+    assert "\0missing" not in shelf and shelf.get("\0missing") is None and (1,) not in shelf
     assert dict(shelf) == mapping
 
 
