@@ -62,6 +62,7 @@ from briefing.markdown import (
 )
 from briefing.model import (
     Article,
+    KeptAssets,
     Placement,
     Remembered,
     Site,
@@ -709,7 +710,9 @@ class Builder:
                 refs=Shelf(prepared.basis.refs),
                 anchors=Shelf(prepared.basis.anchors),
             )
-            kept = {"last": replace(last, prepared=replace(prepared, basis=basis)), "memo": memo}
+            site = replace(prepared.site, assets=KeptAssets.of(prepared.site.assets))
+            kept_prepared = replace(prepared, site=site, basis=basis)
+            kept = {"last": replace(last, prepared=kept_prepared), "memo": memo}
             self.cache.basis, written = keep_basis(
                 self.root, shape, kept, self.store, (Article, Shelf)
             )

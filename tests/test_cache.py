@@ -1081,3 +1081,15 @@ def test_the_memo_of_a_kept_basis_takes_what_a_build_puts_in_on_top() -> None:
     assert sorted(memo) == ["b.md", "c.md"] and "a.md" not in memo
     memo.clear()
     assert len(memo) == 0 and memo.get("b.md") is None
+
+
+@pytest.mark.parametrize("names", [[], ["2026-03-17/map.png"], ["a.jpg", "b c/ü.pdf", "d.png"]])
+def test_the_files_of_a_kept_site_read_back_as_the_built_site_had_them(names: list[str]) -> None:
+    from briefing.model import Asset, KeptAssets
+    from briefing.urls import asset_path
+
+    assets = tuple(Asset(name, asset_path(name)) for name in names)
+    kept = pickle.loads(pickle.dumps(KeptAssets.of(assets)))
+    assert len(kept) == len(assets) and kept == assets and tuple(kept) == assets
+    assert kept[1:] == assets[1:] and hash(kept) == hash(assets)
+    assert [asset.path for asset in kept] == [asset.path for asset in assets]
