@@ -1093,3 +1093,23 @@ def test_the_files_of_a_kept_site_read_back_as_the_built_site_had_them(names: li
     assert len(kept) == len(assets) and kept == assets and tuple(kept) == assets
     assert kept[1:] == assets[1:] and hash(kept) == hash(assets)
     assert [asset.path for asset in kept] == [asset.path for asset in assets]
+
+
+def test_the_files_a_kept_basis_was_built_from_tell_which_changed_since() -> None:
+    from briefing.build import Stamped
+    from briefing.content import Kind, SourceFile
+
+    def files(*stamped: tuple[str, tuple[int, int, int]]) -> list[SourceFile]:
+        return [SourceFile(Path("content"), name, Kind.ARTICLE, stamp) for name, stamp in stamped]
+
+    then = files(("a.md", (1, 2, 3)), ("b.md", (4, -5, 6)), ("c.md", (7, 8, 9)))
+    kept = pickle.loads(pickle.dumps(Stamped.of(then)))
+    assert len(kept) == 3 and len(Stamped.of([])) == 0 and len(Stamped.of(then[:1])) == 1
+    assert kept.changed(Stamped.of(then), then) == []
+    now = files(("a.md", (1, 2, 3)), ("b.md", (4, 50, 6)), ("c.md", (7, 8, 10)))
+    assert kept.changed(Stamped.of(now), now) == now[1:]
+    renamed = files(("a.md", (1, 2, 3)), ("b2.md", (4, -5, 6)), ("c.md", (7, 8, 9)))
+    assert kept.changed(Stamped.of(renamed), renamed) is None
+    assert Stamped.of([]).changed(Stamped.of([]), []) == []
+    one = files(("a.md", (1, 2, 4)))
+    assert Stamped.of(then[:1]).changed(Stamped.of(one), one) == one
