@@ -914,11 +914,9 @@ class Builder:
         # its last full build), those an earlier patch changed and this one changes back.
         redo = set(anew)
         if outputs is not prepared.fingerprints:
+            differ = prepared.fingerprints.items() - outputs.items()  # in C: 21,000 files
             redo.update(
-                index
-                for file, fingerprint in prepared.fingerprints.items()
-                if outputs.get(file) != fingerprint
-                and (index := replanned.files.get(file)) is not None
+                index for file, _ in differ if (index := replanned.files.get(file)) is not None
             )
         anew_pages = (replanned.pages[index] for index in sorted(redo))
         shown = {output_file(page.path): page for page in anew_pages}

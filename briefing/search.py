@@ -22,12 +22,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 BUNDLE = "pagefind/"
@@ -165,6 +163,10 @@ def build_index(out: Path, language: str, bundles: Mapping[str, str]) -> dict[st
     site path -> bytes."""
     if importlib.util.find_spec("pagefind") is None:
         raise SearchSkipped("Pagefind is not installed (pip install 'pagefind[bin]')")
+    # Imported here (and subprocess in _run_pagefind), where Pagefind runs: a build that
+    # makes no index, an edit with search off, need not load them.
+    from concurrent.futures import ThreadPoolExecutor
+
     files: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix=".search-", dir=out.parent) as scratch:
         folders = {name: Path(scratch) / name for name in bundles}
@@ -187,6 +189,8 @@ def build_index(out: Path, language: str, bundles: Mapping[str, str]) -> dict[st
 
 
 def _run_pagefind(out: Path, folder: Path, glob: str, language: str) -> None:
+    import subprocess
+
     command = [
         sys.executable,
         "-m",
