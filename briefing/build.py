@@ -732,7 +732,11 @@ class Builder:
             placement, pages = prepared.basis.placement, prepared.basis.plan
             basis = replace(
                 prepared.basis,
-                plan=Plan(Shelf(pages.pages), Shelf(pages.readers), Shelf(pages.files)),
+                plan=Plan(
+                    Shelf(pages.pages, per_bucket=16),
+                    Shelf(pages.readers, per_bucket=32),
+                    Shelf(pages.files),
+                ),
                 places=Shelf(prepared.basis.places),
                 placement=Placement(
                     Shelf(placement.paths), Shelf(placement.edition_days), Shelf(placement.slugs)

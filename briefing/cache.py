@@ -540,11 +540,14 @@ class Shelf(Mapping[Key, Value]):
     anchors of what it edits, of 10,000 articles. In memory, the mapping it was made
     from. Keys are strings or integers."""
 
-    PER_BUCKET = 128
-
-    def __init__(self, mapping: Mapping[Key, Value], count: int = 0, *kept: Blob) -> None:
+    def __init__(
+        self, mapping: Mapping[Key, Value], count: int = 0, *kept: Blob, per_bucket: int = 128
+    ) -> None:
         self._read = mapping
         self._count = count
+        self._per_bucket = per_bucket
+        """How many keys a bucket holds, when pickled: fewer for bulkier values (a page
+        and its context), as a lookup unpickles its whole bucket."""
         self._kept = kept
         """Its buckets, when unpickled."""
         self._buckets: dict[int, dict[Key, Value]] = {}
@@ -579,7 +582,7 @@ class Shelf(Mapping[Key, Value]):
 
     def __reduce__(self) -> tuple[Callable[..., Shelf[Any, Any]], tuple[object, ...]]:
         """Each bucket's bytes an argument of its own, for ``_AsidePickler`` to set aside."""
-        count = max(1, len(self) // self.PER_BUCKET)
+        count = max(1, len(self) // self._per_bucket)
         buckets: list[dict[Key, Value]] = [{} for _ in range(count)]
         for key, value in self.items():
             number = _bucket_of(key, count)
