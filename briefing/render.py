@@ -8,7 +8,7 @@ cache and the preview server both re-render only pages whose fingerprint changed
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -540,19 +540,23 @@ class Plan:
     11,000, and a kept basis (``cache.Shelf``) need not unpickle them."""
 
     pages: Mapping[int, PlannedPage]
-    readers: Mapping[str, tuple[int, ...]]
-    """Each value a page reads -> the pages that read it."""
+    readers: Mapping[str, Sequence[int]]
+    """Each value a page reads -> the pages that read it (a page may be named twice)."""
     files: Mapping[str, int]
     """Each page's output file -> its place."""
 
     @classmethod
     def of(cls, planned: list[PlannedPage]) -> Plan:
+        """Made by every full build: 100,000 reads at 10,000 articles, 0.06 to 0.1 s."""
         readers: dict[str, list[int]] = {}
         for index, page in enumerate(planned):
-            for read in dict.fromkeys(page.reads):
-                readers.setdefault(read, []).append(index)
+            for read in page.reads:
+                if read in readers:
+                    readers[read].append(index)
+                else:
+                    readers[read] = [index]
         files = {output_file(page.path): index for index, page in enumerate(planned)}
-        return cls(dict(enumerate(planned)), {k: tuple(v) for k, v in readers.items()}, files)
+        return cls(dict(enumerate(planned)), readers, files)
 
 
 def replan(plan: Plan, replaced: Mapping[str, str]) -> tuple[Plan, list[int]]:
@@ -575,7 +579,7 @@ def replan(plan: Plan, replaced: Mapping[str, str]) -> tuple[Plan, list[int]]:
                 moved.add(index)
             else:
                 moved.discard(index)
-    changed = {read: tuple(sorted(indices)) for read, indices in readers.items()}
+    changed = {read: sorted(indices) for read, indices in readers.items()}
     return Plan(Layered(plan.pages, pages), Layered(plan.readers, changed), plan.files), anew
 
 
