@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 # Only what every command needs is imported here; each command imports the rest, and a
 # build starts looking at the content first (``_build``).
 from briefing import __version__
-from briefing.content import discover_aside
+from briefing.content import Discovery
 from briefing.errors import ContentError, has_errors
 from briefing.workers import default_workers
 
@@ -233,7 +233,7 @@ def _build(args: argparse.Namespace, held: list[object]) -> int:
     # Every file under content/ is looked at in a child process while this one imports
     # the rest of briefing, the build's, on the other core: 0.1 s of a build at 10,000
     # articles that has little or nothing to do.
-    discovered = discover_aside(site, site / "content") if args.command == "build" else None
+    discovered = Discovery(site, site / "content") if args.command == "build" else None
     from briefing.build import Builder, BuildOptions, prepare
     from briefing.cache import PREVIEW
     from briefing.output import OutputRefused, check_output
@@ -264,7 +264,7 @@ def _build(args: argparse.Namespace, held: list[object]) -> int:
         return EXIT_USAGE
     builder = Builder(site, options, persistent=not args.no_cache, seed=PREVIEW)
     held.append(builder)
-    result = builder.build(discovered=discovered() if discovered is not None else None)
+    result = builder.build(discovering=discovered)
     report(result.problems)
     if not result.ok:
         return EXIT_CONTENT

@@ -10,7 +10,7 @@ import array
 import os
 import pickle
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import Enum
 from operator import attrgetter
 from pathlib import Path
@@ -118,22 +118,25 @@ def discover(
     return found, sort_problems(problems)
 
 
-def discover_aside(
-    site_root: Path, content_dir: Path
-) -> Callable[[], tuple[list[SourceFile], list[ContentError]]]:
+class Discovery:
     """``discover``, in a forked child while the caller goes on: the CLI imports the rest
     of briefing meanwhile, which takes about as long as a ``stat`` of every file (0.15 s
-    each at 10,000 articles), and two cores do both at once. The function returned waits
-    for the child's files and problems; if it failed, they are looked for again here."""
-    wait = in_background(lambda: _packed(*discover(site_root, content_dir)))
+    each at 10,000 articles), and two cores do both at once. Calling it waits for the
+    child's files and problems; if the child failed, they are looked for again here."""
 
-    def found() -> tuple[list[SourceFile], list[ContentError]]:
-        made = wait()
+    def __init__(self, site_root: Path, content_dir: Path) -> None:
+        self.site_root, self.content_dir = site_root, content_dir
+        self._child = in_background(lambda: _packed(*discover(site_root, content_dir)))
+
+    def done(self) -> bool:
+        """Whether calling it would not wait for the child."""
+        return self._child.done()
+
+    def __call__(self) -> tuple[list[SourceFile], list[ContentError]]:
+        made = self._child()
         if made is None:
-            return discover(site_root, content_dir)
-        return _unpacked(content_dir, made)
-
-    return found
+            return discover(self.site_root, self.content_dir)
+        return _unpacked(self.content_dir, made)
 
 
 _KINDS = tuple(Kind)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import select
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -48,17 +49,48 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
 
 
-def in_background(task: Callable[[], bytes]) -> Callable[[], bytes | None]:
-    """Run ``task`` in a forked child while the caller goes on with other work; the
-    function returned waits for the child and returns what ``task`` returned, or None if
-    it failed. Run here and now where forking is impossible or unsafe (another thread may
-    hold a lock the child would need)."""
+class Background:
+    """What a task run by ``in_background`` makes: calling it waits for the child and
+    returns what the task returned, or None if it failed."""
+
+    def __init__(self, child: int, reading: int) -> None:
+        self._child, self._reading = child, reading
+        self._result: list[bytes | None] = []
+
+    @classmethod
+    def done_here(cls, made: bytes | None) -> Background:
+        background = cls(0, -1)
+        background._result.append(made)
+        return background
+
+    def done(self) -> bool:
+        """Whether calling it would not wait: the child has begun to say what it made,
+        or has ended."""
+        if self._result:
+            return True
+        readable, _, _ = select.select([self._reading], [], [], 0)
+        return bool(readable)
+
+    def __call__(self) -> bytes | None:
+        if not self._result:
+            # Read before waiting: a child with more to say than the pipe holds would
+            # otherwise wait for the reader as the reader waits for it.
+            with open(self._reading, "rb") as pipe:
+                made = pipe.read()
+            _, status = os.waitpid(self._child, 0)
+            self._result.append(made if os.waitstatus_to_exitcode(status) == 0 else None)
+        return self._result[0]
+
+
+def in_background(task: Callable[[], bytes]) -> Background:
+    """Run ``task`` in a forked child while the caller goes on with other work. Run here
+    and now where forking is impossible or unsafe (another thread may hold a lock the
+    child would need)."""
     if not CAN_FORK or threading.active_count() > 1:
         try:
-            made = task()
+            return Background.done_here(task())
         except Exception:
-            return lambda: None
-        return lambda: made
+            return Background.done_here(None)
     reading, writing = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - the child's coverage is not collected
@@ -71,19 +103,7 @@ def in_background(task: Callable[[], bytes]) -> Callable[[], bytes | None]:
         finally:
             os._exit(code)  # not the parent's exit handlers, nor its buffered output
     os.close(writing)
-    result: list[bytes | None] = []
-
-    def wait() -> bytes | None:
-        if not result:
-            # Read before waiting: a child with more to say than the pipe holds would
-            # otherwise wait for the reader as the reader waits for it.
-            with open(reading, "rb") as pipe:
-                made = pipe.read()
-            _, status = os.waitpid(child, 0)
-            result.append(made if os.waitstatus_to_exitcode(status) == 0 else None)
-        return result[0]
-
-    return wait
+    return Background(child, reading)
 
 
 def default_workers() -> int:

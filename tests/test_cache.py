@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from briefing import build as build_module
 from briefing.build import Builder, BuildOptions
 from briefing.cache import ASIDE, BUILD, PREVIEW, cache_file, shard_files
+from briefing.content import Discovery
 from briefing.render import PlannedPage, render
 
 FILES = {
@@ -585,6 +586,9 @@ def test_a_deleted_output_folder_is_built_again(make_site: Callable[..., SiteDir
 def test_the_build_after_a_first_build_into_an_empty_folder_has_nothing_to_do(
     make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Once it knows the files (here the child that looks at them is done before the build
+    asks: while it is not, the build reads its cache rather than wait idle)."""
+    monkeypatch.setattr(Discovery, "done", lambda self: True)
     site = make_site(FILES).built()
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -884,7 +888,10 @@ def test_a_build_after_a_no_cache_build_of_the_same_site_rewrites_nothing(
 def test_a_build_after_a_story_was_added_does_not_even_read_the_kept_basis(
     make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A new file means a full build: reading the basis first would only cost time."""
+    """A new file means a full build: reading the basis first would only cost time (once
+    the files are known: while the child that looks at them is not done, the build reads
+    the basis rather than wait idle)."""
+    monkeypatch.setattr(Discovery, "done", lambda self: True)
     site = make_site(FILES).built()
 
     def refuse(*args: object) -> None:
@@ -1113,3 +1120,32 @@ def test_the_files_a_kept_basis_was_built_from_tell_which_changed_since() -> Non
     assert Stamped.of([]).changed(Stamped.of([]), []) == []
     one = files(("a.md", (1, 2, 4)))
     assert Stamped.of(then[:1]).changed(Stamped.of(one), one) == one
+
+
+@pytest.mark.parametrize("child", ["still looking at the files", "done at once"])
+def test_a_build_reading_its_cache_while_a_child_looks_at_the_files_is_a_clean_build(
+    make_site: Callable[..., SiteDir],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    child: str,
+) -> None:
+    """The CLI reads the cache's index and the kept basis while the child it forked looks
+    at the files, when that takes longer than its imports; what it read is used only if
+    it fits the files found."""
+    monkeypatch.setattr(Discovery, "done", lambda self: child == "done at once")
+    loads: list[str] = []
+    real_load = build_module.load_basis
+    monkeypatch.setattr(
+        build_module, "load_basis", lambda *args: loads.append(args[1]) or real_load(*args)
+    )
+    site = make_site(FILES).built()
+    storm = FILES["content/2026-03-16/storm.md"]
+    site.write("content/2026-03-16/storm.md", storm.replace("Winds rose.", "Calm."))
+    assert_same_as_clean(site, tmp_path)
+    assert "Calm." in site.file("2026/03/16/storm/").read_text()
+    site.write("content/2026-03-16/new.md", article("New", "2026-03-16T11:00:00"))  # a full build
+    assert_same_as_clean(site, tmp_path)
+    assert site.build().code == 0  # nothing to do
+    # Read by every build that had one to read while the child looked (the edit, the
+    # full build, the build with nothing to do), or only by the patch that needs it.
+    assert len(loads) == (3 if child == "still looking at the files" else 1)

@@ -10,8 +10,8 @@ from conftest import article, photo, run_cli, snapshot
 
 import briefing
 import briefing.content as content_module
-from briefing.content import Kind, discover, discover_aside
-from briefing.workers import in_background
+from briefing.content import Discovery, Kind, discover
+from briefing.workers import Background, in_background
 
 
 def test_version_prints_the_package_version():
@@ -260,7 +260,7 @@ def test_files_looked_at_in_a_child_process_are_every_file_and_problem_there(mak
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(content_module, "in_background", counted)
-        files, problems = discover_aside(site.root, content)()
+        files, problems = Discovery(site.root, content)()
     assert waits and waits[0]() is not None  # the child ran and said what it found
     assert (files, problems) == discover(site.root, content)
     assert {f.kind for f in files} == set(Kind)
@@ -274,15 +274,15 @@ def test_files_dated_before_1970_or_named_oddly_are_found_by_the_child_process_a
 ):
     site = make_site({"content/2026-03-17/a.md": article("A", date="2026-03-17")})
     content = site.root / "content"
-    assert discover_aside(site.root, content)() == discover(site.root, content)  # one file
+    assert Discovery(site.root, content)() == discover(site.root, content)  # one file
     odd = site.write("content/2026-03-17/line\nbreak.jpg", photo())
     os.utime(odd, ns=(-86_400 * 10**9, -86_400 * 10**9))  # restored from an old archive
-    files, problems = discover_aside(site.root, content)()
+    files, problems = Discovery(site.root, content)()
     assert (files, problems) == discover(site.root, content)
     assert [f.stamp[1] for f in files if f.name.endswith("break.jpg")] == [-86_400 * 10**9]
     shutil.rmtree(content)
     content.mkdir()
-    assert discover_aside(site.root, content)() == ([], [])
+    assert Discovery(site.root, content)() == ([], [])
 
 
 def test_the_build_looks_at_the_files_itself_when_the_child_process_fails(
@@ -290,9 +290,9 @@ def test_the_build_looks_at_the_files_itself_when_the_child_process_fails(
 ):
     site = site_with_every_kind_of_file(make_site, tmp_path)
     (site.root / "content" / "2026-03-17" / "leak.txt").unlink()
-    monkeypatch.setattr(content_module, "in_background", lambda task: lambda: None)
+    monkeypatch.setattr(content_module, "in_background", lambda task: Background.done_here(None))
     content = site.root / "content"
-    assert discover_aside(site.root, content)() == discover(site.root, content)
+    assert Discovery(site.root, content)() == discover(site.root, content)
     assert site.build().code == 0
     assert (site.out / "2026" / "03" / "17" / "a" / "index.html").is_file()
 
