@@ -39,7 +39,7 @@ from briefing.cache import (
 from briefing.cache import load as load_cache
 from briefing.cache import save as save_cache
 from briefing.config import CONFIG_FILE, SiteConfig, load_config
-from briefing.content import Discovery, Kind, SourceFile, discover
+from briefing.content import Discovery, Kind, SourceFile, Stamped, discover
 from briefing.errors import ContentError, has_errors, sort_problems
 from briefing.images import RASTER, ImageProblem, Picture
 from briefing.images import process as process_image
@@ -458,35 +458,6 @@ class _KeptMemo(MutableMapping[str, Remembered]):
 
 
 @dataclass(frozen=True)
-class Stamped:
-    """Every content file's name, then every one's stamp, each in one string: what the
-    inputs' digest reads (half the time of a string per file), and what a kept basis
-    keeps of its files (unpickling 20,000 SourceFiles took 18 ms of an edit)."""
-
-    names: str
-    stamps: str
-
-    @classmethod
-    def of(cls, sources: Sequence[SourceFile]) -> Stamped:
-        return cls("\0".join([s.name for s in sources]), repr([s.stamp for s in sources]))
-
-    def __len__(self) -> int:
-        return self.names.count("\0") + 1 if self.names else 0
-
-    def changed(self, now: Stamped, sources: Sequence[SourceFile]) -> list[SourceFile] | None:
-        """Those of ``sources`` (stamped ``now``) whose stamp is not as this says; None
-        when the files are not the same (one renamed)."""
-        if now.names != self.names:
-            return None
-        if now.stamps == self.stamps:
-            return []
-        # "[(size, time, inode), (...)]": one "), (" between each two files.
-        before, after = self.stamps[1:-1].split("), ("), now.stamps[1:-1].split("), (")
-        pairs = zip(sources, before, after, strict=True)
-        return [source for source, old, new in pairs if old != new]
-
-
-@dataclass(frozen=True)
 class _Last:
     """A builder's last successful build, which the next one may patch."""
 
@@ -591,7 +562,10 @@ class Builder:
             self._discovered = {source.name: source for source in discovered[0]}
         settings = self._seen_settings = self._settings(options)
         remembers = self.persistent and not self.resident
-        stamped = Stamped.of(discovered[0]) if remembers else None
+        stamped = None
+        if remembers:
+            stamped = discovering.stamped if discovering else None
+            stamped = stamped or Stamped.of(discovered[0])
         inputs = self._inputs(settings, out, stamped, discovered[1]) if stamped else ""
         if remembers:
             state = load_state(self.root)

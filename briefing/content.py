@@ -10,7 +10,8 @@ import array
 import os
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
 from pathlib import Path
@@ -118,6 +119,35 @@ def discover(
     return found, sort_problems(problems)
 
 
+@dataclass(frozen=True)
+class Stamped:
+    """Every content file's name, then every one's stamp, each in one string: what the
+    inputs' digest reads (half the time of a string per file), and what a kept basis
+    keeps of its files (unpickling 20,000 SourceFiles took 18 ms of an edit)."""
+
+    names: str
+    stamps: str
+
+    @classmethod
+    def of(cls, sources: Sequence[SourceFile]) -> Stamped:
+        return cls("\0".join([s.name for s in sources]), repr([s.stamp for s in sources]))
+
+    def __len__(self) -> int:
+        return self.names.count("\0") + 1 if self.names else 0
+
+    def changed(self, now: Stamped, sources: Sequence[SourceFile]) -> list[SourceFile] | None:
+        """Those of ``sources`` (stamped ``now``) whose stamp is not as this says; None
+        when the files are not the same (one renamed)."""
+        if now.names != self.names:
+            return None
+        if now.stamps == self.stamps:
+            return []
+        # "[(size, time, inode), (...)]": one "), (" between each two files.
+        before, after = self.stamps[1:-1].split("), ("), now.stamps[1:-1].split("), (")
+        pairs = zip(sources, before, after, strict=True)
+        return [source for source, old, new in pairs if old != new]
+
+
 class Discovery:
     """``discover``, in a forked child while the caller goes on: the CLI imports the rest
     of briefing meanwhile, which takes about as long as a ``stat`` of every file (0.15 s
@@ -127,6 +157,8 @@ class Discovery:
     def __init__(self, site_root: Path, content_dir: Path) -> None:
         self.site_root, self.content_dir = site_root, content_dir
         self._child = in_background(lambda: _packed(*discover(site_root, content_dir)))
+        self.stamped: Stamped | None = None
+        """The files' ``Stamped``, made by the child, once called."""
 
     def done(self) -> bool:
         """Whether calling it would not wait for the child."""
@@ -136,7 +168,8 @@ class Discovery:
         made = self._child()
         if made is None:
             return discover(self.site_root, self.content_dir)
-        return _unpacked(self.content_dir, made)
+        files, problems, self.stamped = _unpacked(self.content_dir, made)
+        return files, problems
 
 
 _KINDS = tuple(Kind)
@@ -149,12 +182,15 @@ def _packed(files: list[SourceFile], problems: list[ContentError]) -> bytes:
     kinds = bytes([_KINDS.index(file.kind) for file in files])
     sizes_and_inodes = array.array("Q", [n for f in files for n in (f.stamp[0], f.stamp[2])])
     times = array.array("q", [file.stamp[1] for file in files])  # before 1970: negative
-    return pickle.dumps((names, kinds, sizes_and_inodes, times, problems))
+    stamped = Stamped(names, repr([file.stamp for file in files]))  # done here, not there
+    return pickle.dumps((names, kinds, sizes_and_inodes, times, problems, stamped))
 
 
-def _unpacked(content_dir: Path, packed: bytes) -> tuple[list[SourceFile], list[ContentError]]:
+def _unpacked(
+    content_dir: Path, packed: bytes
+) -> tuple[list[SourceFile], list[ContentError], Stamped]:
     # From our own child, through our own pipe: nobody else's pickle.
-    names, kinds, sizes_and_inodes, times, problems = pickle.loads(packed)
+    names, kinds, sizes_and_inodes, times, problems, stamped = pickle.loads(packed)
     each = iter(sizes_and_inodes)
     pairs = zip(each, each, strict=True)
     make = tuple.__new__
@@ -164,7 +200,7 @@ def _unpacked(content_dir: Path, packed: bytes) -> tuple[list[SourceFile], list[
             names.split("\0") if kinds else [], kinds, pairs, times, strict=True
         )
     ]
-    return files, problems
+    return files, problems, stamped
 
 
 def _link_problem(full: Path, site_root: Path, root: Path, reason: str) -> ContentError:

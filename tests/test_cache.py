@@ -1103,8 +1103,7 @@ def test_the_files_of_a_kept_site_read_back_as_the_built_site_had_them(names: li
 
 
 def test_the_files_a_kept_basis_was_built_from_tell_which_changed_since() -> None:
-    from briefing.build import Stamped
-    from briefing.content import Kind, SourceFile
+    from briefing.content import Kind, SourceFile, Stamped
 
     def files(*stamped: tuple[str, tuple[int, int, int]]) -> list[SourceFile]:
         return [SourceFile(Path("content"), name, Kind.ARTICLE, stamp) for name, stamp in stamped]

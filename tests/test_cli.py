@@ -10,7 +10,7 @@ from conftest import article, photo, run_cli, snapshot
 
 import briefing
 import briefing.content as content_module
-from briefing.content import Discovery, Kind, discover
+from briefing.content import Discovery, Kind, Stamped, discover
 from briefing.workers import Background, in_background
 
 
@@ -260,9 +260,11 @@ def test_files_looked_at_in_a_child_process_are_every_file_and_problem_there(mak
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(content_module, "in_background", counted)
-        files, problems = Discovery(site.root, content)()
+        discovery = Discovery(site.root, content)
+        files, problems = discovery()
     assert waits and waits[0]() is not None  # the child ran and said what it found
     assert (files, problems) == discover(site.root, content)
+    assert discovery.stamped == Stamped.of(files)
     assert {f.kind for f in files} == set(Kind)
     assert [p.path for p in problems] == ["content/2026-03-17/leak.txt"]
     result = site.build()
@@ -277,8 +279,10 @@ def test_files_dated_before_1970_or_named_oddly_are_found_by_the_child_process_a
     assert Discovery(site.root, content)() == discover(site.root, content)  # one file
     odd = site.write("content/2026-03-17/line\nbreak.jpg", photo())
     os.utime(odd, ns=(-86_400 * 10**9, -86_400 * 10**9))  # restored from an old archive
-    files, problems = Discovery(site.root, content)()
+    discovery = Discovery(site.root, content)
+    files, problems = discovery()
     assert (files, problems) == discover(site.root, content)
+    assert discovery.stamped == Stamped.of(files)
     assert [f.stamp[1] for f in files if f.name.endswith("break.jpg")] == [-86_400 * 10**9]
     shutil.rmtree(content)
     content.mkdir()
