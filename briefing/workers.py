@@ -68,7 +68,10 @@ class Background:
         or has ended."""
         if self._result:
             return True
-        readable, _, _ = select.select([self._reading], [], [], 0)
+        try:
+            readable, _, _ = select.select([self._reading], [], [], 0)
+        except (OSError, ValueError):  # a descriptor select cannot take: ask no more
+            return True
         return bool(readable)
 
     def __call__(self) -> bytes | None:
