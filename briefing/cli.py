@@ -233,7 +233,7 @@ def _build(args: argparse.Namespace, held: list[object]) -> int:
     # Every file under content/ is looked at in a child process while this one imports
     # the rest of briefing, the build's, on the other core: 0.1 s of a build at 10,000
     # articles that has little or nothing to do.
-    discovered = Discovery(site, site / "content") if args.command == "build" else None
+    discovering = Discovery(site, site / "content") if args.command == "build" else None
     from briefing.build import Builder, BuildOptions, prepare
     from briefing.cache import PREVIEW
     from briefing.output import OutputRefused, check_output
@@ -264,7 +264,7 @@ def _build(args: argparse.Namespace, held: list[object]) -> int:
         return EXIT_USAGE
     builder = Builder(site, options, persistent=not args.no_cache, seed=PREVIEW)
     held.append(builder)
-    result = builder.build(discovering=discovered)
+    result = builder.build(discovering=discovering)
     report(result.problems)
     if not result.ok:
         return EXIT_CONTENT
