@@ -413,8 +413,8 @@ def keep_basis(
     ever read through the index that names it, so it goes stale with it.
 
     Objects of the ``aside`` types pickle their bulk as bytes (``model.Article``: its
-    fields, body included); those bytes go to a file beside the basis, each signed on its
-    own, and are read back only when asked for (``_Aside``)."""
+    fields, body included; ``Shelf``: each bucket); those bytes go to a file beside the
+    basis, each signed on its own, and are read back only when asked for (``_Aside``)."""
     folder = cache_folder(site_root, store)
     name = f"basis-{shape}-{secrets.token_hex(8)}"
     key = _key()  # made here, not in the child: two new keys would not sign alike
