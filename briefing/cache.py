@@ -513,8 +513,10 @@ class _Aside:
         self.end = 0
 
     def blob(self, offset: int, length: int, signature: bytes) -> Callable[[], bytes]:
-        self.end = max(self.end, offset + length)
-        return partial(self._read, offset, length, signature)
+        if offset + length > self.end:
+            self.end = offset + length
+        # The function, not a method bound anew for each of a basis's 10,000 blobs.
+        return partial(_Aside._read, self, offset, length, signature)
 
     def whole(self) -> bool:
         """Whether the file holds every blob the basis named: a truncated one is found out

@@ -166,7 +166,8 @@ def _stored_article(file: str, shape: str, blob: bytes | Callable[[], bytes]) ->
         # in full), not when a page being rendered reads a field.
         raise pickle.UnpicklingError(f"an Article of another shape: {shape}")
     article = Article.__new__(Article)
-    article.__dict__.update({"file": file, _STORED: blob})
+    state = article.__dict__
+    state["file"], state[_STORED] = file, blob
     return article
 
 
