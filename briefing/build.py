@@ -646,7 +646,7 @@ class Builder:
                 # Its child pickles while Pagefind indexes: at 10,000 articles, 1.6 s the
                 # build spent waiting for it after saving the cache. The index it leaves
                 # out is taken from the output by the next patch (``_with_output_index``).
-                written = self._keep(keeping, shape)
+                written = self._keep(keeping, shape, stamped)
             if options.search and prepared.config.search:
                 problems += self._index_search(out, prepared, result)
         if self.persistent:
@@ -692,11 +692,12 @@ class Builder:
             save_cache(self.root, self.cache, self.store)
             self.cache.dirty = False
 
-    def _keep(self, last: _Last, shape: str) -> Callable[[], bool]:
+    def _keep(self, last: _Last, shape: str, stamped: Stamped | None) -> Callable[[], bool]:
         """Start keeping ``last`` in the store for the next build from it to patch (the
         CLI's next run, the preview's next session), in a file whose name says its
         ``_shape``; returns ``keep_basis``'s wait. The memo keeps what each Article was
-        made from but its source and body, which an edit replaces (``model.remade``)."""
+        made from but its source and body, which an edit replaces (``model.remade``).
+        ``stamped``: the files' ``Stamped``, when the build made it for its inputs."""
         # Neither the memo nor the pickle makes garbage, yet making them set off a full
         # collection, walking the whole site for nothing: 0.35 s at 10,000 articles.
         collecting = gc.isenabled()
@@ -732,11 +733,11 @@ class Builder:
             )
             site = replace(prepared.site, assets=KeptAssets.of(prepared.site.assets))
             kept_prepared = replace(prepared, site=site, basis=basis)
-            stamped = last.sources
-            if isinstance(stamped, dict):
-                stamped = Stamped.of(list(stamped.values()))
+            sources = last.sources
+            if stamped is None and isinstance(sources, dict):  # the preview's: none made
+                stamped = Stamped.of(list(sources.values()))
             kept = {
-                "last": replace(last, sources=stamped, prepared=kept_prepared),
+                "last": replace(last, sources=stamped or sources, prepared=kept_prepared),
                 "memo": memo,
             }
             self.cache.basis, written = keep_basis(

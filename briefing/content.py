@@ -178,12 +178,11 @@ _KINDS = tuple(Kind)
 def _packed(files: list[SourceFile], problems: list[ContentError]) -> bytes:
     """The files as a few strings and arrays: pickling 20,000 SourceFiles and unpickling
     them took 0.08 and 0.05 s, this 0.02 s each."""
-    names = "\0".join([file.name for file in files])  # no file name holds a NUL
+    stamped = Stamped.of(files)  # made here, not in the build that waits for it
     kinds = bytes([_KINDS.index(file.kind) for file in files])
     sizes_and_inodes = array.array("Q", [n for f in files for n in (f.stamp[0], f.stamp[2])])
     times = array.array("q", [file.stamp[1] for file in files])  # before 1970: negative
-    stamped = Stamped(names, repr([file.stamp for file in files]))  # done here, not there
-    return pickle.dumps((names, kinds, sizes_and_inodes, times, problems, stamped))
+    return pickle.dumps((stamped.names, kinds, sizes_and_inodes, times, problems, stamped))
 
 
 def _unpacked(
