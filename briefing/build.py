@@ -309,7 +309,7 @@ def _prepare(
     anchors = page_anchors(site)
     problems += check_links(chosen, bodies, paths, anchors, unpublished, options.strict_links)
     out = options.out or root / "public"
-    reusable = cache.outputs if cache.out == str(out.resolve()) else {}
+    reusable = _still_published(out, cache.outputs) if cache.out == str(out.resolve()) else {}
     names: list[str] = []
     fingerprints: dict[str, str] = {}
     owners: dict[str, PlannedPage | str] = {}
@@ -1028,6 +1028,15 @@ def _with_output_index(
     index = {name: f for name, f in outputs.items() if name.startswith(BUNDLE)}
     fingerprints.update(index)
     return [name for name in names if not name.startswith(BUNDLE)] + list(index)
+
+
+def _still_published(out: Path, outputs: Mapping[str, str]) -> dict[str, str]:
+    """What the cache says the output holds, less the files no longer there (removed by
+    hand): those are made again, not kept. One ``stat`` a file, as keeping them took."""
+    folder = os.fspath(out)
+    exists = os.path.isfile
+    join = os.path.join
+    return {name: made for name, made in outputs.items() if exists(join(folder, name))}
 
 
 def _whole(thing: object, kind: type[Kept]) -> TypeGuard[Kept]:

@@ -186,7 +186,8 @@ class Publication:
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def add(self, name: str, content: Content) -> None:
-        """Stage one file of the new site (KEEP: the one already in ``out``)."""
+        """Stage one file of the new site (KEEP: the one already in ``out``, which the
+        caller has seen there)."""
         self.record(name, self.stage(name, content))
 
     def stage(self, name: str, content: Content) -> bool:
@@ -198,8 +199,6 @@ class Publication:
         previous = os.path.join(self._folder, checked(name))
         if self.previous is not None:
             if isinstance(content, Keep):
-                if not os.path.isfile(previous):
-                    raise FileNotFoundError(self.out / name)
                 return False
             if _same(previous, content):
                 return False

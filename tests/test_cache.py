@@ -583,6 +583,22 @@ def test_a_deleted_output_folder_is_built_again(make_site: Callable[..., SiteDir
     assert site.exists("2026/03/17/xi/")
 
 
+def test_a_page_and_a_photo_removed_from_the_output_by_hand_come_back_with_the_next_full_build(
+    make_site: Callable[..., SiteDir], tmp_path: Path
+) -> None:
+    """The cache remembers them as published: the build used to keep what was not there,
+    then fail with "could not write the site", blaming the disk."""
+    site = make_site(FILES).built()
+    site.file("2026/03/16/storm/").unlink()
+    photos = sorted(site.out.glob("2026/03/17/map*"))
+    photos[0].unlink()
+    # A new story moves every list it is in: a full build, not a patch.
+    site.write("content/2026-03-17/later.md", article("Later story", "2026-03-17T10:00:00"))
+    result = site.build()
+    assert result.code == 0, result.err
+    assert snapshot(site.out) == clean_build(site, tmp_path)
+
+
 def test_the_build_after_a_first_build_into_an_empty_folder_has_nothing_to_do(
     make_site: Callable[..., SiteDir], monkeypatch: pytest.MonkeyPatch
 ) -> None:
