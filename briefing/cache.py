@@ -22,6 +22,7 @@ import os
 import pickle
 import secrets
 import shutil
+import time
 import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeVar
 
 from briefing import __version__
+from briefing.content import stamp_of
 from briefing.workers import collector_paused, in_background
 
 if TYPE_CHECKING:  # annotations only: parsing needs ``digest`` from here
@@ -114,11 +116,11 @@ def _shard(name: str) -> int:
 
 
 def stat_key(path: Path) -> StatKey | None:
+    """The file's stamp (``content.stamp_of``), None when it cannot be looked at."""
     try:
-        stat = path.stat()
+        return stamp_of(path.stat(), time.time_ns())
     except OSError:
         return None
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def digest(*parts: bytes | str) -> str:

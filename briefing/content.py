@@ -10,6 +10,7 @@ import array
 import os
 import pickle
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -55,13 +56,32 @@ class SourceFile(NamedTuple):
     """Relative to content/, with forward slashes: ``2023-03-17/xi.md``."""
     kind: Kind
     stamp: tuple[int, int, int]
-    """Size, modification time and inode when discovered: unchanged stamp, unchanged file."""
+    """Size, modification time and inode when discovered (``stamp_of``): unchanged stamp,
+    unchanged file."""
 
     @property
     def path(self) -> Path:
         """Where the file is on disk; made when asked, since most files of a rebuild are
         never opened."""
         return self.content_dir / self.name
+
+
+UNSETTLED_NS = 20_000_000
+"""How recently before it is looked at a file may have changed and still change again
+unseen: where file times are coarse (Linux before 6.13 keeps them to the clock's tick,
+1 to 10 ms), a file rewritten in place at the same size within the tick of a build that
+read it keeps its size, time and inode. The preview's debounce (30 ms) keeps a save
+outside it."""
+
+
+def stamp_of(stat: os.stat_result, looked_ns: int) -> tuple[int, int, int]:
+    """A file's stamp, from its ``stat`` taken at ``looked_ns`` (``time.time_ns()``). A
+    file changed within ``UNSETTLED_NS`` of then (or dated ahead of the clock) gets one
+    that equals no other, so the next build reads it again instead of trusting it; what
+    it reads is compared by content, so an unchanged file costs a read and a digest."""
+    if stat.st_mtime_ns >= looked_ns - UNSETTLED_NS:
+        return (stat.st_size, -looked_ns, stat.st_ino)
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def discover(
@@ -80,6 +100,7 @@ def discover(
     root = site_root.resolve()
     ignored = _EDITOR_TEMP.match
     last = known or {}
+    looked = time.time_ns()
     pending = [(os.fspath(content_dir), "")]
     while pending:
         folder, prefix = pending.pop()
@@ -103,9 +124,8 @@ def discover(
             if entry.is_dir():
                 pending.append((entry.path, f"{prefix}{entry.name}/"))
             elif entry.is_file():
-                stat = entry.stat()
                 name = prefix + entry.name
-                stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                stamp = stamp_of(entry.stat(), looked)
                 before = last.get(name)
                 if before is not None and before.stamp == stamp:
                     found.append(before)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conftest import settle
+
 from briefing.preview import Preview, PreviewOptions
 
 DAY = "2026-03-17"
@@ -46,7 +48,8 @@ def write_site(root: Path, files: Mapping[str, str | bytes]) -> Path:
     if "site.yaml" not in files:
         write(root, "site.yaml", SITE_YAML)
     for name, text in files.items():
-        write(root, name, text)
+        settle(write(root, name, text))
+    settle(root / "site.yaml")
     return root
 
 

@@ -12,6 +12,7 @@ import posixpath
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -845,6 +846,31 @@ def test_any_run_of_edits_in_the_preview_or_the_cli_equals_a_fresh_build(
         assert result.problems == fresh.build().problems
         assert snapshot(site.out) == snapshot(fresh.options.out or site.out)
         assert builder.cache.outputs == fresh.cache.outputs
+
+
+@pytest.mark.parametrize("where", ["preview", "cli"])
+def test_a_story_rewritten_within_the_file_clocks_tick_is_not_taken_as_unchanged(
+    make_site: Callable[..., SiteDir], tmp_path: Path, where: str
+) -> None:
+    """Where file times are coarse (Linux before 6.13: one tick is 1 to 10 ms), a story
+    rewritten in place at the same size within the tick in which a build read it keeps its
+    stamp (size, time, inode), and every build after took the old text as current. Here
+    the tick is made to last: the story's time is set ahead of the clock, and given back
+    after the rewrite."""
+    site = make_site(FILES)
+    builder_now = _builder(site, where)
+    assert builder_now().build().ok
+    story = site.root / "content/2026-03-16/storm.md"
+    ahead = time.time_ns() + 60 * 10**9
+    os.utime(story, ns=(ahead, ahead))
+    assert builder_now().build(changed=["content/2026-03-16/storm.md"]).ok
+    text = story.read_text(encoding="utf-8")
+    with story.open("r+", encoding="utf-8") as same_file:  # in place: the inode stays
+        same_file.write(text.replace("Winds rose.", "Winds fell."))
+    os.utime(story, ns=(ahead, ahead))
+    assert builder_now().build(changed=["content/2026-03-16/storm.md"]).ok
+    assert "Winds fell." in site.file("2026/03/16/storm/").read_text(encoding="utf-8")
+    assert snapshot(site.out) == clean_build(site, tmp_path)
 
 
 def test_a_story_edited_by_one_build_and_changed_back_by_the_next_shows_as_it_is_now(
