@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
-from briefing import __version__
 from briefing.cache import (
     BUILD,
     CACHE_DIR,
@@ -31,6 +30,7 @@ from briefing.cache import (
     keep_basis,
     load_basis,
     load_state,
+    made_with,
     read_entries,
     save_state,
     seed_entries,
@@ -807,7 +807,7 @@ class Builder:
         """Every file a build reads, by stamp (size, time, inode), with the settings (from
         ``_settings``) and the version: equal digests, equal sites, as long as the clock
         has not moved past ``valid_until``."""
-        parts = [__version__, repr(settings)]
+        parts = [made_with(), repr(settings)]
         parts.append(str(out.resolve()))  # that it still holds a site is checked apart
         parts += (stamped.names, stamped.stamps)
         parts += (problem.format() for problem in problems)

@@ -22,6 +22,7 @@ import os
 import pickle
 import secrets
 import shutil
+import sys
 import time
 import weakref
 import zlib
@@ -160,8 +161,26 @@ def _key() -> bytes:
         return key
 
 
+def made_with() -> str:
+    """briefing's version and those of what it renders with: a new markdown-it-py, Jinja or
+    PyYAML (or Python) may make something else of the same input, so what one build kept
+    is trusted only by a build made with the same. Pillow's version is in each processed
+    photo's name instead (``images.process``)."""
+    import jinja2
+    import markdown_it
+    import mdit_py_plugins
+    import yaml
+
+    return (
+        f"briefing {__version__}, Python {'.'.join(map(str, sys.version_info[:3]))}, "
+        f"markdown-it-py {markdown_it.__version__}, mdit-py-plugins "
+        f"{mdit_py_plugins.__version__}, Jinja2 {jinja2.__version__}, PyYAML {yaml.__version__}"
+        f"{' with libyaml' if yaml.__with_libyaml__ else ''}"
+    )
+
+
 def _header() -> bytes:
-    return f"briefing-cache {FORMAT} {__version__}\n".encode()
+    return f"briefing-cache {FORMAT} {made_with()}\n".encode()
 
 
 BUILD = "build"

@@ -81,8 +81,10 @@ def process(
     """Process one photo, or reuse the processed files of an identical one: in
     ``cache_dir``, or in ``shared``, a store that is read but never written (the build's,
     for ``briefing check``, which writes nothing)."""
+    from PIL import __version__ as pillow  # a new Pillow may encode the same photo otherwise
+
     data = source.read_bytes()
-    key = digest(data, repr(settings), str(FORMAT_VERSION))
+    key = digest(data, repr(settings), str(FORMAT_VERSION), pillow)
     folder = cache_dir / key[:2] / key
     for store in filter(None, (shared, cache_dir)):
         found = _cached(name, site_path, store / key[:2] / key)

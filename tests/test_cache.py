@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import NOW, SiteDir, article, photo, snapshot
@@ -582,6 +583,29 @@ def test_a_deleted_output_folder_is_built_again(make_site: Callable[..., SiteDir
     shutil.rmtree(site.out)
     site.built()
     assert site.exists("2026/03/17/xi/")
+
+
+def test_a_new_version_of_the_markdown_library_renders_every_body_again(
+    make_site: Callable[..., SiteDir], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is cached was made by markdown-it-py, Jinja and PyYAML as installed: after
+    ``pip install -U``, the same text may render otherwise, and the site must be what a
+    fresh build makes, not the old library's."""
+    import markdown_it
+    from markdown_it.renderer import RendererHTML
+
+    site = make_site(FILES).built()
+    plain = RendererHTML.renderToken
+
+    def newer(self: RendererHTML, tokens: list[Any], index: int, *args: Any) -> str:
+        made = plain(self, tokens, index, *args)
+        return made.replace("<p>", '<p class="newer">') if tokens[index].tag == "p" else made
+
+    monkeypatch.setattr(RendererHTML, "renderToken", newer)
+    monkeypatch.setattr(markdown_it, "__version__", "99.0.0")
+    site.built()
+    assert site.page("2026/03/16/storm/").select("p.newer")
+    assert snapshot(site.out) == clean_build(site, tmp_path)
 
 
 def test_a_page_and_a_photo_removed_from_the_output_by_hand_come_back_with_the_next_full_build(
