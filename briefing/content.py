@@ -71,7 +71,8 @@ UNSETTLED_NS = 20_000_000
 unseen: where file times are coarse (Linux before 6.13 keeps them to the clock's tick,
 1 to 10 ms), a file rewritten in place at the same size within the tick of a build that
 read it keeps its size, time and inode. The preview's debounce (30 ms) keeps a save
-outside it."""
+outside it. File systems that keep times to the second (FAT, HFS+) are not covered: a
+window that wide would have the preview rebuild again and again after every save."""
 
 
 def stamp_of(stat: os.stat_result, looked_ns: int) -> tuple[int, int, int]:
