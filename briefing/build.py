@@ -10,6 +10,7 @@ import contextlib
 import gc
 import os
 import pickle
+import posixpath
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -1274,6 +1275,7 @@ def _render_bodies(
     wanted = {source.name: _body_key(source, settings) for source in sources}
     # What any link can resolve to: while it stays the same, a cached body's recorded
     # resolutions are still right and need no checking one by one.
+    before = cache.stages.get("link targets")
     targets = _reuse(
         cache,
         "link targets",
@@ -1285,6 +1287,12 @@ def _render_bodies(
         ),
     )
     moved = targets != cache.link_targets
+    # The preview's builder has the targets the cached bodies were resolved against at
+    # hand: only links that pointed at something that moved, or at nothing, may resolve
+    # otherwise now.
+    unsettled = None
+    if moved and before is not None and before[1] == cache.link_targets:
+        unsettled = _moved_targets(before[0], (placement, assets, pictures))
 
     def current(source: ParsedSource) -> bool:
         entry = cache.bodies.get(source.name)
@@ -1293,6 +1301,10 @@ def _render_bodies(
         # A link out of the site, or to the same page, resolves the same whatever moved.
         inside = [(t, r) for t, r in entry.resolutions if r.site_path is not None or r.broken]
         if not moved or not inside:
+            return True
+        if unsettled is not None and not any(
+            _may_move(resolved, unsettled) for _, resolved in inside
+        ):
             return True
         resolve = resolver(source.name)
         return all(resolve(target) == resolved for target, resolved in inside)
@@ -1313,6 +1325,33 @@ def _render_bodies(
     cache.dirty |= moved
     cache.link_targets = targets
     return {name: entry.body for name, entry in entries.items()}
+
+
+LinkTargets = tuple[Placement, list[str], Mapping[str, PictureRef]]
+"""What a body's links resolve against: where each source goes, the assets, the photos."""
+
+
+def _may_move(resolved: Resolved, unsettled: set[str]) -> bool:
+    """Whether a link resolved before may resolve otherwise now (``_moved_targets``): it
+    pointed at nothing, or at one of them."""
+    path = resolved.site_path
+    return path is None or path in unsettled or posixpath.normpath(path) in unsettled
+
+
+def _moved_targets(before: LinkTargets, now: LinkTargets) -> set[str]:
+    """The site paths a link resolved to before that may resolve otherwise now: those of
+    sources that moved or went, and of assets that came, went or changed their photo
+    (by their name too: ``/x`` is the path ``x`` until an asset ``x`` appears)."""
+    (placed, assets, pictures), (placed_now, assets_now, pictures_now) = before, now
+    paths, paths_now = placed.paths, placed_now.paths
+    moved = {path for name, path in paths.items() if paths_now.get(name) != path}
+    names = set(assets).symmetric_difference(assets_now)
+    names.update(
+        name
+        for name in pictures.keys() | pictures_now.keys()
+        if pictures.get(name) != pictures_now.get(name)
+    )
+    return moved | names | {asset_path(name) for name in names}
 
 
 def _copies(
