@@ -203,14 +203,15 @@ def _packed(files: list[SourceFile], problems: list[ContentError]) -> bytes:
     kinds = bytes([_KINDS.index(file.kind) for file in files])
     sizes_and_inodes = array.array("Q", [n for f in files for n in (f.stamp[0], f.stamp[2])])
     times = array.array("q", [file.stamp[1] for file in files])  # before 1970: negative
-    return pickle.dumps((stamped.names, kinds, sizes_and_inodes, times, problems, stamped))
+    return pickle.dumps((kinds, sizes_and_inodes, times, problems, stamped))
 
 
 def _unpacked(
     content_dir: Path, packed: bytes
 ) -> tuple[list[SourceFile], list[ContentError], Stamped]:
     # From our own child, through our own pipe: nobody else's pickle.
-    names, kinds, sizes_and_inodes, times, problems, stamped = pickle.loads(packed)
+    kinds, sizes_and_inodes, times, problems, stamped = pickle.loads(packed)
+    names = stamped.names
     each = iter(sizes_and_inodes)
     pairs = zip(each, each, strict=True)
     make = tuple.__new__
